@@ -1,0 +1,16 @@
+{
+    "name": "CRM Lead Scoring",
+    "summary": "Lead scores that learn from won and lost history, explain themselves and act on thresholds",
+    "version": "19.0.1.0.0",
+    "category": "Sales/CRM",
+    "license": "LGPL-3",
+    "author": "CRM Suite Contributors",
+    "website": "https://github.com/crm-suite/crm-suite",
+    "development_status": "Alpha",
+    "maintainers": ["crm-suite"],
+    "depends": ["crm"],
+    "data": [
+        "views/res_config_settings_views.xml",
+        "views/crm_lead_scoring_menus.xml",
+    ],
+}
