@@ -9,7 +9,13 @@
     "development_status": "Alpha",
     "maintainers": ["crm-suite"],
     "depends": ["crm"],
+    "external_dependencies": {"python": ["scikit-learn", "numpy"]},
     "data": [
+        "security/ir.model.access.csv",
+        "security/crm_lead_scoring_security.xml",
+        "data/ir_cron_data.xml",
+        "views/crm_lead_views.xml",
+        "views/crm_lead_scoring_config_views.xml",
         "views/res_config_settings_views.xml",
         "views/crm_lead_scoring_menus.xml",
     ],

@@ -4,16 +4,11 @@ from odoo import fields, models
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
-    scoring_min_closed_leads = fields.Integer(
-        string="Closed Leads Before Learning",
-        config_parameter="crm_lead_scoring.min_closed_leads",
-        default=100,
-        help="Below this number of won and lost leads in a scope (company or sales team), "
-        "scores come from the rules alone; above it, the learned model is blended in.",
-    )
-    scoring_engagement_half_life = fields.Integer(
-        string="Engagement Half-Life (days)",
-        config_parameter="crm_lead_scoring.engagement_half_life",
-        default=30,
-        help="Engagement points lose half their value after this many days.",
-    )
+    scoring_min_closed_leads = fields.Integer(related="company_id.scoring_min_closed_leads", readonly=False)
+    scoring_half_life_days = fields.Integer(related="company_id.scoring_half_life_days", readonly=False)
+    scoring_model_weight = fields.Integer(related="company_id.scoring_model_weight", readonly=False)
+    scoring_rule_base = fields.Integer(related="company_id.scoring_rule_base", readonly=False)
+    scoring_grade_a_min = fields.Integer(related="company_id.scoring_grade_a_min", readonly=False)
+    scoring_grade_b_min = fields.Integer(related="company_id.scoring_grade_b_min", readonly=False)
+    scoring_grade_c_min = fields.Integer(related="company_id.scoring_grade_c_min", readonly=False)
+    scoring_field_ids = fields.Many2many(related="company_id.scoring_field_ids", readonly=False)

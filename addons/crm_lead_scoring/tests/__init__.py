@@ -1,1 +1,5 @@
+from . import test_engine
 from . import test_settings
+from . import test_scoring
+from . import test_training
+from . import test_security

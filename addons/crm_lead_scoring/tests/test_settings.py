@@ -1,3 +1,4 @@
+from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase
 
 
@@ -5,9 +6,18 @@ class TestLeadScoringSettings(TransactionCase):
     def test_defaults_and_parameters(self):
         settings = self.env["res.config.settings"].create({})
         self.assertEqual(settings.scoring_min_closed_leads, 100)
-        self.assertEqual(settings.scoring_engagement_half_life, 30)
-        settings.write({"scoring_min_closed_leads": 250, "scoring_engagement_half_life": 14})
+        self.assertEqual(settings.scoring_half_life_days, 30)
+        settings.write({"scoring_min_closed_leads": 250, "scoring_half_life_days": 14})
         settings.execute()
-        params = self.env["ir.config_parameter"].sudo()
-        self.assertEqual(params.get_param("crm_lead_scoring.min_closed_leads"), "250")
-        self.assertEqual(params.get_param("crm_lead_scoring.engagement_half_life"), "14")
+        self.assertEqual(self.env.company.scoring_min_closed_leads, 250)
+        self.assertEqual(self.env.company.scoring_half_life_days, 14)
+
+    def test_inconsistent_settings_are_refused(self):
+        for values in (
+            {"scoring_min_closed_leads": 5},
+            {"scoring_half_life_days": 0},
+            {"scoring_model_weight": 120},
+            {"scoring_grade_a_min": 40, "scoring_grade_b_min": 45},
+        ):
+            with self.subTest(values=values), self.assertRaises(ValidationError):
+                self.env.company.write(values)

@@ -1,0 +1,50 @@
+"""Combine the rule score and the model's probability into one explained score."""
+
+TOP_FACTORS = 8
+
+
+def grade(score, a_min, b_min, c_min):
+    if score >= a_min:
+        return "A"
+    if score >= b_min:
+        return "B"
+    if score >= c_min:
+        return "C"
+    return "D"
+
+
+def combine(rule_result, model_result, model_weight, has_rules=True, _=str):
+    """Score 0..100 and factors that add up to it.
+
+    :param rule_result: ``(rule_score, [(label, points)])``
+    :param model_result: ``None`` or ``(probability, baseline, [(label, probability_part)])``
+    :param model_weight: share of the model in the blend (0..1) when both exist
+    :param has_rules: whether the scope has rules at all; without any, the model scores alone
+        (with rules, every lead is blended, matched or not, so that matching a rule never lowers a score)
+    :return: ``(score, source, factors)``; source is ``rules``, ``model`` or ``blend``
+    """
+    rule_score, rule_factors = rule_result
+    if model_result is None:
+        return rule_score, "rules", compress(rule_factors, _=_)
+    probability, baseline, parts = model_result
+    weight = model_weight if has_rules else 1.0
+    factors = [(_("Average win rate of past leads"), 100.0 * baseline * weight)]
+    factors.extend((label, 100.0 * part * weight) for label, part in parts)
+    factors.extend((label, points * (1.0 - weight)) for label, points in rule_factors)
+    total = 100.0 * probability * weight + rule_score * (1.0 - weight)
+    return total, ("blend" if weight < 1.0 else "model"), compress(factors, _=_)
+
+
+def compress(factors, top=TOP_FACTORS, _=str):
+    """Merge same labels, keep the largest ones and sum the rest, preserving the total.
+
+    """
+    merged = {}
+    for label, points in factors:
+        merged[label] = merged.get(label, 0.0) + points
+    items = [(label, points) for label, points in merged.items() if abs(points) >= 1e-9]
+    items.sort(key=lambda item: -abs(item[1]))
+    kept, rest = items[:top], items[top:]
+    if rest:
+        kept.append((_("Other factors"), sum(points for _label, points in rest)))
+    return [{"label": label, "points": round(points, 4)} for label, points in kept]

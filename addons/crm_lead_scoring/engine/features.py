@@ -1,0 +1,185 @@
+"""From lead facts to the numeric matrix the model learns on, and back to words.
+
+A lead is described by *columns*: one per fact (a field of the lead, an
+engagement count, an ERP fact given by another addon). A :class:`Featurizer`
+learns from the training leads how to turn each column into numbers (one-hot
+vocabularies, imputation, scaling) and remembers, for each numeric feature,
+which column it came from, so that the model's weights can be explained per
+fact in words a salesperson reads.
+"""
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+CATEGORY = "category"  # one value per lead: (key, label) or None
+MULTI = "multi"  # several values per lead: [(key, label), ...]
+NUMERIC = "numeric"  # a number or None
+LOG = "log"  # a positive amount or None, learned on log1p
+BOOL = "bool"  # True/False
+KINDS = (CATEGORY, MULTI, NUMERIC, LOG, BOOL)
+
+
+@dataclass
+class Column:
+    """One fact about each lead, in the order of the leads being scored.
+
+    ``describe`` formats the explanation of a numeric or boolean fact; it
+    receives ``value`` (e.g. ``"Company already bought {value:g} times"``).
+    """
+
+    key: str
+    label: str
+    kind: str
+    values: list
+    describe: str = ""
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown column kind {self.kind!r}")
+
+
+@dataclass
+class Featurizer:
+    """What was learned from the training leads to encode each column."""
+
+    min_count: int = 5
+    max_values: int = 40
+    specs: list = field(default_factory=list)
+
+    # -- learning -----------------------------------------------------------
+
+    def fit(self, columns):
+        self.specs = []
+        for column in columns:
+            spec = {"key": column.key, "label": column.label, "kind": column.kind, "describe": column.describe}
+            if column.kind in (CATEGORY, MULTI):
+                counts = Counter()
+                labels = {}
+                for value in column.values:
+                    items = (value or []) if column.kind == MULTI else ([value] if value else [])
+                    for key, label in items:
+                        counts[str(key)] += 1
+                        labels[str(key)] = label
+                vocabulary = [k for k, c in counts.most_common(self.max_values) if c >= self.min_count]
+                spec["vocabulary"] = vocabulary
+                spec["labels"] = {k: labels[k] for k in vocabulary}
+            elif column.kind in (NUMERIC, LOG):
+                raw = np.array([_number(v, column.kind) for v in column.values], dtype=float)
+                present = raw[~np.isnan(raw)]
+                fill = float(np.median(present)) if len(present) else 0.0
+                filled = np.where(np.isnan(raw), fill, raw)
+                spec["fill"] = fill
+                spec["mean"] = float(filled.mean()) if len(filled) else 0.0
+                spec["scale"] = (float(filled.std()) if len(filled) else 0.0) or 1.0
+                spec["missing_indicator"] = bool(len(present) < len(raw))
+            self.specs.append(spec)
+        return self
+
+    # -- encoding -----------------------------------------------------------
+
+    @property
+    def feature_names(self):
+        names = []
+        for spec in self.specs:
+            if spec["kind"] in (CATEGORY, MULTI):
+                names.extend(f"{spec['key']}={value}" for value in spec["vocabulary"])
+            elif spec["kind"] in (NUMERIC, LOG):
+                names.append(spec["key"])
+                if spec["missing_indicator"]:
+                    names.append(f"{spec['key']}:missing")
+            else:
+                names.append(spec["key"])
+        return names
+
+    def groups(self):
+        """Index of the column each feature comes from."""
+        owner = []
+        for index, spec in enumerate(self.specs):
+            if spec["kind"] in (CATEGORY, MULTI):
+                owner.extend([index] * len(spec["vocabulary"]))
+            elif spec["kind"] in (NUMERIC, LOG):
+                owner.extend([index] * (2 if spec["missing_indicator"] else 1))
+            else:
+                owner.append(index)
+        return np.array(owner, dtype=int)
+
+    def transform(self, columns):
+        by_key = {column.key: column for column in columns}
+        count = len(columns[0].values) if columns else 0
+        blocks = []
+        for spec in self.specs:
+            column = by_key.get(spec["key"])
+            values = column.values if column is not None else [None] * count
+            if spec["kind"] in (CATEGORY, MULTI):
+                position = {value: i for i, value in enumerate(spec["vocabulary"])}
+                block = np.zeros((count, len(position)))
+                for row, value in enumerate(values):
+                    items = (value or []) if spec["kind"] == MULTI else ([value] if value else [])
+                    for key, _label in items:
+                        col = position.get(str(key))
+                        if col is not None:
+                            block[row, col] = 1.0
+            elif spec["kind"] in (NUMERIC, LOG):
+                raw = np.array([_number(v, spec["kind"]) for v in values], dtype=float)
+                missing = np.isnan(raw)
+                scaled = (np.where(missing, spec["fill"], raw) - spec["mean"]) / spec["scale"]
+                block = scaled[:, None]
+                if spec["missing_indicator"]:
+                    block = np.hstack([block, missing[:, None].astype(float)])
+            else:
+                block = np.array([1.0 if v else 0.0 for v in values])[:, None]
+            blocks.append(block)
+        if not blocks:
+            return np.zeros((count, 0))
+        return np.hstack(blocks)
+
+    # -- words --------------------------------------------------------------
+
+    def describe(self, spec_index, column_value, _=str):
+        """The phrase that names a lead's value of one column (``_`` translates the fixed words)."""
+        spec = self.specs[spec_index]
+        kind = spec["kind"]
+        if kind == CATEGORY:
+            if not column_value:
+                return _("%(label)s: not set") % {"label": spec["label"]}
+            return f"{spec['label']}: {column_value[1]}"
+        if kind == MULTI:
+            known = [label for key, label in column_value or [] if str(key) in spec["labels"]]
+            if not known:
+                return _("%(label)s: none of the usual ones") % {"label": spec["label"]}
+            return f"{spec['label']}: {', '.join(known)}"
+        if kind == BOOL:
+            if spec["describe"]:
+                return spec["describe"].format(value=bool(column_value))
+            return f"{spec['label']}: {_('yes') if column_value else _('no')}"
+        if column_value is None:
+            return _("%(label)s: unknown") % {"label": spec["label"]}
+        if spec["describe"]:
+            return spec["describe"].format(value=column_value)
+        return f"{spec['label']}: {_format_number(column_value)}"
+
+    # -- storage ------------------------------------------------------------
+
+    def to_dict(self):
+        return {"min_count": self.min_count, "max_values": self.max_values, "specs": self.specs}
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(min_count=data["min_count"], max_values=data["max_values"], specs=data["specs"])
+
+
+def _number(value, kind):
+    if value is None or value is False:
+        return math.nan
+    value = float(value)
+    if kind == LOG:
+        return math.log1p(max(value, 0.0))
+    return value
+
+
+def _format_number(value):
+    value = float(value)
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:g}"

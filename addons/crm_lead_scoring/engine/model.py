@@ -1,0 +1,132 @@
+"""The learned part of the score: a regularised logistic regression.
+
+Why this model: its probabilities are calibrated by construction (it
+minimises log loss, and the regularisation strength is chosen on log loss by
+cross-validation), it trains in seconds on a few hundred thousand leads, it is
+stored as plain numbers (no pickle in the database), and its prediction splits
+exactly into one contribution per fact, which is what a salesperson reads.
+"""
+
+import warnings
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+from sklearn.model_selection import StratifiedKFold, train_test_split
+
+from . import metrics
+from .features import Featurizer
+
+C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+MIN_CLASS = 5
+
+
+class NotEnoughData(ValueError):
+    """Too few won or lost leads to learn anything."""
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _fit(X, y, seed, c_value=None):
+    with warnings.catch_warnings():
+        # scikit-learn announces parameter renames between versions; the defaults used here stay the same
+        warnings.simplefilter("ignore", FutureWarning)
+        return _fit_quiet(X, y, seed, c_value)
+
+
+def _fit_quiet(X, y, seed, c_value):
+    if c_value is None:
+        folds = min(5, int(min(y.sum(), len(y) - y.sum())))
+        search = LogisticRegressionCV(
+            Cs=list(C_GRID),
+            cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
+            scoring="neg_log_loss",
+            max_iter=3000,
+        )
+        search.fit(X, y)
+        return search, float(search.C_[0])
+    estimator = LogisticRegression(C=c_value, max_iter=3000)
+    estimator.fit(X, y)
+    return estimator, c_value
+
+
+def train(columns, y, seed=0, holdout=0.2, min_count=5):
+    """Learn a model from the facts of closed leads (``y``: 1 won, 0 lost).
+
+    The holdout share is kept apart to measure quality; the stored model is
+    then refitted on every lead with the regularisation chosen on the rest.
+    Returns the JSON-ready model and its holdout measures.
+    """
+    y = np.asarray(y, dtype=int)
+    if y.sum() < MIN_CLASS or (len(y) - y.sum()) < MIN_CLASS:
+        raise NotEnoughData("at least %d won and %d lost leads are needed" % (MIN_CLASS, MIN_CLASS))
+    indices = np.arange(len(y))
+    fit_idx, test_idx = train_test_split(indices, test_size=holdout, stratify=y, random_state=seed)
+    fit_cols = [subset(column, fit_idx) for column in columns]
+    featurizer = Featurizer(min_count=min_count).fit(fit_cols)
+    estimator, c_value = _fit(featurizer.transform(fit_cols), y[fit_idx], seed)
+    test_cols = [subset(column, test_idx) for column in columns]
+    holdout_p = estimator.predict_proba(featurizer.transform(test_cols))[:, 1]
+    quality = metrics.evaluate(y[test_idx], holdout_p)
+    quality.update(train_count=len(fit_idx), holdout_count=len(test_idx))
+
+    featurizer = Featurizer(min_count=min_count).fit(columns)
+    X = featurizer.transform(columns)
+    estimator, _c = _fit(X, y, seed, c_value=c_value)
+    model = {
+        "featurizer": featurizer.to_dict(),
+        "coef": estimator.coef_[0].tolist(),
+        "intercept": float(estimator.intercept_[0]),
+        "means": X.mean(axis=0).tolist(),
+        "C": c_value,
+        "won": int(y.sum()),
+        "lost": int(len(y) - y.sum()),
+    }
+    return model, quality, (test_idx, holdout_p)
+
+
+def subset(column, index):
+    values = [column.values[i] for i in index]
+    return type(column)(column.key, column.label, column.kind, values, column.describe)
+
+
+class Predictor:
+    """A stored model, ready to score and explain leads."""
+
+    def __init__(self, model):
+        self.model = model
+        self.featurizer = Featurizer.from_dict(model["featurizer"])
+        self.coef = np.asarray(model["coef"], dtype=float)
+        self.intercept = float(model["intercept"])
+        self.means = np.asarray(model["means"], dtype=float)
+        self.groups = self.featurizer.groups()
+        self.baseline_logit = self.intercept + float(self.means @ self.coef)
+
+    @property
+    def baseline(self):
+        """Win probability of the average training lead."""
+        return float(_sigmoid(self.baseline_logit))
+
+    def predict(self, columns):
+        X = self.featurizer.transform(columns)
+        return _sigmoid(X @ self.coef + self.intercept)
+
+    def explain(self, columns):
+        """Probabilities and, per lead, the share of ``p - baseline`` each column explains.
+
+        The logit is linear, so each column's part of the logit's distance to
+        the average lead is known exactly; spreading the probability's
+        distance in the same proportions (the integrated gradient along that
+        straight path) gives contributions that add up to ``p - baseline``.
+        """
+        X = self.featurizer.transform(columns)
+        parts = (X - self.means) * self.coef
+        n_columns = len(self.featurizer.specs)
+        per_column = np.zeros((X.shape[0], n_columns))
+        np.add.at(per_column.T, self.groups, parts.T)
+        delta = per_column.sum(axis=1)
+        p = _sigmoid(self.baseline_logit + delta)
+        p0 = self.baseline
+        slope = np.where(np.abs(delta) > 1e-9, (p - p0) / np.where(delta == 0, 1, delta), p0 * (1 - p0))
+        return p, per_column * slope[:, None]

@@ -1,0 +1,585 @@
+import json
+import logging
+from collections import defaultdict
+
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+from odoo.fields import Domain
+from odoo.modules import module as odoo_module
+from odoo.tools import SQL, split_every
+
+from ..engine import blend, features, rules
+from ..engine import model as learning
+
+_logger = logging.getLogger(__name__)
+
+GRADES = [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")]
+SCORE_SOURCES = [("rules", "Rules only"), ("blend", "Rules and learned model"), ("model", "Learned model")]
+DEFAULT_FIELDS = ("source_id", "medium_id", "campaign_id", "country_id", "tag_ids", "expected_revenue", "priority")
+# Fields that say how the lead ended: learning from them would be cheating.
+FORBIDDEN_FIELDS = {
+    "stage_id", "probability", "automated_probability", "won_status", "active", "lost_reason_id",
+    "date_closed", "score", "score_grade", "score_model_id", "date_conversion", "is_won",
+}
+BASE_TRIGGER_FIELDS = {"email_from", "phone", "partner_id", "partner_name", "team_id", "company_id", "user_id"}
+FREE_MAIL_DOMAINS = frozenset(
+    "gmail.com googlemail.com yahoo.com yahoo.fr hotmail.com hotmail.fr outlook.com outlook.fr live.com "
+    "msn.com aol.com icloud.com me.com gmx.de gmx.net web.de orange.fr free.fr laposte.net sfr.fr "
+    "wanadoo.fr proton.me protonmail.com mail.com yandex.com".split()
+)
+BATCH = 2000
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    score = fields.Integer(
+        readonly=True, copy=False, index=True, aggregator="avg",
+        help="Chance of winning, 0 to 100, from the rules and, with enough history, the learned model.",
+    )
+    score_grade = fields.Selection(GRADES, string="Grade", readonly=True, copy=False, index=True)
+    score_source = fields.Selection(SCORE_SOURCES, string="Scored By", readonly=True, copy=False)
+    score_explanation = fields.Json(readonly=True, copy=False)
+    score_explanation_html = fields.Html(
+        string="Why this score", compute="_compute_score_explanation_html", sanitize=False
+    )
+    score_tooltip = fields.Char(compute="_compute_score_explanation_html")
+    score_model_id = fields.Many2one("crm.lead.scoring.model", string="Scoring Model", readonly=True, copy=False,
+                                     index="btree_not_null")
+    score_date = fields.Datetime(string="Scored On", readonly=True, copy=False)
+    score_history_ids = fields.One2many("crm.lead.score.history", "lead_id", string="Score History")
+    score_trend = fields.Integer(
+        compute="_compute_score_trend", string="Change in 30 Days",
+        help="Score now minus the score 30 days ago.",
+    )
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+
+    @api.depends("score_explanation")
+    def _compute_score_explanation_html(self):
+        for lead in self:
+            factors = lead.score_explanation or []
+            lines = []
+            for factor in factors:
+                points = factor["points"]
+                css = "text-success" if points > 0 else "text-danger"
+                lines.append(
+                    Markup("<tr><td>%s</td><td class='text-end %s'>%s</td></tr>")
+                    % (escape(factor["label"]), css, f"{points:+.1f}")
+                )
+            lead.score_explanation_html = (
+                Markup("<table class='table table-sm o_lead_score_explanation'><tbody>%s</tbody></table>")
+                % Markup("").join(lines)
+                if lines
+                else False
+            )
+            top = sorted(factors, key=lambda f: -abs(f["points"]))[:4]
+            lead.score_tooltip = " · ".join(f"{f['label']} {f['points']:+.0f}" for f in top) or False
+
+    @api.depends("score", "score_history_ids")
+    def _compute_score_trend(self):
+        month_ago = fields.Datetime.subtract(fields.Datetime.now(), days=30)
+        before = {}
+        if self.ids:
+            self.env.cr.execute(
+                SQL(
+                    """SELECT DISTINCT ON (lead_id) lead_id, score FROM crm_lead_score_history
+                        WHERE lead_id = ANY(%s) AND date <= %s ORDER BY lead_id, date DESC, id DESC""",
+                    list(self.ids),
+                    month_ago,
+                )
+            )
+            before = dict(self.env.cr.fetchall())
+        for lead in self:
+            lead.score_trend = lead.score - before[lead.id] if lead.id in before else 0
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        leads = super().create(vals_list)
+        if not self.env.context.get("crm_lead_scoring_skip"):
+            leads._scoring_rescore(reason="create")
+        return leads
+
+    def write(self, vals):
+        result = super().write(vals)
+        if not self.env.context.get("crm_lead_scoring_skip") and self._scoring_trigger_fields() & set(vals):
+            self._scoring_rescore(reason="update")
+        return result
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_scoring_recompute(self):
+        self._scoring_rescore(reason="manual")
+        return True
+
+    # ------------------------------------------------------------------
+    # Hooks for other addons
+    # ------------------------------------------------------------------
+
+    def _scoring_extra_columns(self, rows, now):
+        """Facts other addons add to the scoring, for the leads described by ``rows``.
+
+        :param rows: one dict per lead, in scoring order, with at least ``id``,
+            ``company_id``, ``partner_id``, ``commercial_partner_id``,
+            ``email_from``, ``create_date``, ``date_closed`` and ``won_status``
+        :param now: the moment the facts are measured at; for a closed lead,
+            measure at ``date_closed`` so that the model does not learn from the future
+        :return: a list of :class:`~odoo.addons.crm_lead_scoring.engine.features.Column`
+            whose ``values`` follow the order of ``rows``; override and extend
+            ``super()``'s list. The model learns from them at the next training
+            and the explanations name them with their ``label``/``describe``.
+        """
+        return []
+
+    # ------------------------------------------------------------------
+    # Scoring: facts
+    # ------------------------------------------------------------------
+
+    def _scoring_field_names(self, company):
+        names = company.scoring_field_ids.mapped("name") or list(DEFAULT_FIELDS)
+        return [name for name in names if name in self._fields and name not in FORBIDDEN_FIELDS]
+
+    def _scoring_trigger_fields(self):
+        names = set(BASE_TRIGGER_FIELDS)
+        # sudo: which fields the scoring reads is configuration, not data the user is shown
+        for company in (self.company_id or self.env.company).sudo():
+            names.update(self._scoring_field_names(company))
+        fit_rules = self.env["crm.lead.scoring.rule"].sudo().search([("kind", "=", "fit")])
+        for rule in fit_rules:
+            for condition in rule._lead_domain().iter_conditions():
+                names.add(condition.field_expr.split(".")[0])
+        return names
+
+    def _scoring_rows(self, ids, now):
+        """Base facts of the leads, one query, in the order of ``ids``."""
+        self.env.cr.execute(
+            SQL(
+                """SELECT l.id, l.company_id, l.team_id, l.partner_id, l.email_from, l.phone,
+                          l.partner_name, l.create_date, l.date_last_stage_update, l.date_closed, l.won_status,
+                          COALESCE(p.commercial_partner_id, p.id) AS commercial_partner_id
+                     FROM crm_lead l
+                LEFT JOIN res_partner p ON p.id = l.partner_id
+                    WHERE l.id = ANY(%s)""",
+                list(ids),
+            )
+        )
+        by_id = {row["id"]: row for row in self.env.cr.dictfetchall()}
+        rows = [by_id[i] for i in ids if i in by_id]
+        for row in rows:
+            row["measured_at"] = row["date_closed"] if row["won_status"] != "pending" and row["date_closed"] else now
+        return rows
+
+    def _scoring_field_columns(self, rows, field_names):
+        """One column per configured lead field, read set-based."""
+        ids = [row["id"] for row in rows]
+        columns = []
+        scalar = [name for name in field_names if self._fields[name].type != "many2many"]
+        values = {}
+        if scalar:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id, %s FROM crm_lead WHERE id = ANY(%s)",
+                    SQL(", ").join(SQL.identifier(name) for name in scalar),
+                    ids,
+                )
+            )
+            values = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        for position, name in enumerate(scalar):
+            field = self._fields[name]
+            label = field._description_string(self.env)
+            raw = [values.get(i, [None] * len(scalar))[position] for i in ids]
+            if field.type == "many2one":
+                names = self._scoring_names(field.comodel_name, {v for v in raw if v})
+                columns.append(features.Column(name, label, features.CATEGORY,
+                                               [(v, names.get(v, str(v))) if v else None for v in raw]))
+            elif field.type == "selection":
+                labels = dict(field._description_selection(self.env))
+                columns.append(features.Column(name, label, features.CATEGORY,
+                                               [(v, labels.get(v, v)) if v else None for v in raw]))
+            elif field.type == "boolean":
+                columns.append(features.Column(name, label, features.BOOL, [bool(v) for v in raw]))
+            elif field.type == "monetary":
+                columns.append(features.Column(name, label, features.LOG, raw))
+            else:
+                columns.append(features.Column(name, label, features.NUMERIC, raw))
+        for name in field_names:
+            field = self._fields[name]
+            if field.type != "many2many":
+                continue
+            self.env.cr.execute(
+                SQL(
+                    "SELECT %s, %s FROM %s WHERE %s = ANY(%s)",
+                    SQL.identifier(field.column1),
+                    SQL.identifier(field.column2),
+                    SQL.identifier(field.relation),
+                    SQL.identifier(field.column1),
+                    ids,
+                )
+            )
+            by_lead = defaultdict(list)
+            for lead_id, other_id in self.env.cr.fetchall():
+                by_lead[lead_id].append(other_id)
+            names = self._scoring_names(field.comodel_name, {v for vs in by_lead.values() for v in vs})
+            columns.append(
+                features.Column(
+                    name,
+                    field._description_string(self.env),
+                    features.MULTI,
+                    [[(v, names.get(v, str(v))) for v in sorted(by_lead.get(i, []))] for i in ids],
+                )
+            )
+        return columns
+
+    def _scoring_names(self, model_name, ids):
+        # sudo: only the display names of values the lead already points to, for its explanation
+        records = self.env[model_name].sudo().with_context(active_test=False).browse(sorted(ids))
+        return {record.id: record.display_name for record in records}
+
+    def _scoring_engagement(self, rows, now):
+        """Engagement per lead: counts, decayed sums per event kind, last interaction."""
+        ids = [row["id"] for row in rows]
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH msg AS (
+                    SELECT m.res_id AS lead_id, m.date, m.mail_activity_type_id,
+                           CASE
+                             WHEN m.mail_activity_type_id IS NOT NULL THEN 'activity_done'
+                             WHEN m.message_type = 'email' AND u.id IS NULL THEN 'email_in'
+                             WHEN m.message_type IN ('comment', 'email', 'email_outgoing')
+                                  AND u.id IS NOT NULL AND m.subtype_id = %(comment)s THEN 'email_out'
+                           END AS event,
+                           c.scoring_half_life_days AS half_life,
+                           COALESCE(CASE WHEN l.won_status <> 'pending' THEN l.date_closed END, %(now)s) AS until
+                      FROM mail_message m
+                      JOIN crm_lead l ON l.id = m.res_id
+                      JOIN res_company c ON c.id = l.company_id
+                 LEFT JOIN res_users u ON u.partner_id = m.author_id AND NOT u.share
+                     WHERE m.model = 'crm.lead' AND m.res_id = ANY(%(ids)s)
+                )
+                SELECT lead_id, event, mail_activity_type_id, count(*), max(date),
+                       sum(power(0.5, greatest(extract(epoch FROM (until - date)) / 86400.0, 0) / half_life))
+                  FROM msg
+                 WHERE event IS NOT NULL AND date <= until
+              GROUP BY lead_id, event, mail_activity_type_id
+                """,
+                comment=self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment"),
+                now=now,
+                ids=ids,
+            )
+        )
+        engagement = defaultdict(list)
+        for lead_id, event, activity_type_id, count, last, decayed in self.env.cr.fetchall():
+            engagement[lead_id].append((event, activity_type_id, count, last, decayed))
+        return engagement
+
+    def _scoring_columns(self, rows, now, engagement=None):
+        """Every fact the model learns from, as columns in the order of ``rows``."""
+        if not rows:
+            return []
+        company = self.env["res.company"].browse(rows[0]["company_id"]) or self.env.company
+        _ = self.env._
+        columns = self._scoring_field_columns(rows, self._scoring_field_names(company))
+        if engagement is None:
+            engagement = self._scoring_engagement(rows, now)
+
+        def days(later, earlier):
+            return (later - earlier).total_seconds() / 86400.0 if later and earlier else None
+
+        counts = {
+            row["id"]: {
+                event: sum(item[2] for item in engagement.get(row["id"], []) if item[0] == event)
+                for event in ("email_in", "email_out", "activity_done")
+            }
+            for row in rows
+        }
+        last = {
+            row["id"]: max((item[3] for item in engagement.get(row["id"], [])), default=None) for row in rows
+        }
+        domains = [(row["email_from"] or "").rpartition("@")[2].strip().lower().rstrip(">") for row in rows]
+        columns += [
+            features.Column("email_domain_kind", _("Email address"), features.CATEGORY, [
+                None if not d else ("free", _("a free-mail address")) if d in FREE_MAIL_DOMAINS
+                else ("company", _("a company address")) for d in domains
+            ]),
+            features.Column("has_phone", _("Phone number given"), features.BOOL, [bool(r["phone"]) for r in rows]),
+            features.Column("known_contact", _("Known contact"), features.BOOL,
+                            [bool(r["partner_id"]) for r in rows]),
+            features.Column("company_named", _("Company name given"), features.BOOL,
+                            [bool(r["partner_name"] or r["partner_id"]) for r in rows]),
+            features.Column("age_days", _("Days in the pipeline"), features.LOG,
+                            [days(r["measured_at"], r["create_date"]) for r in rows]),
+            features.Column("stage_days", _("Days in the current stage"), features.LOG,
+                            [days(r["measured_at"], r["date_last_stage_update"]) for r in rows]),
+            features.Column("emails_in", _("Emails received"), features.LOG,
+                            [counts[r["id"]]["email_in"] for r in rows],
+                            describe=_("{value:g} emails received")),
+            features.Column("emails_out", _("Emails sent"), features.LOG,
+                            [counts[r["id"]]["email_out"] for r in rows], describe=_("{value:g} emails sent")),
+            features.Column("activities_done", _("Activities done"), features.LOG,
+                            [counts[r["id"]]["activity_done"] for r in rows],
+                            describe=_("{value:g} activities done")),
+            features.Column("days_since_contact", _("Days since the last interaction"), features.LOG,
+                            [days(r["measured_at"], last[r["id"]]) for r in rows],
+                            describe=_("last interaction {value:.0f} days ago")),
+        ]
+        columns += self._scoring_extra_columns(rows, now)
+        return columns
+
+    # ------------------------------------------------------------------
+    # Scoring: training data
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _scoring_closed_lead_ids(self, company, team=None):
+        domain = [("company_id", "=", company.id), ("won_status", "in", ("won", "lost"))]
+        if team:
+            domain.append(("team_id", "=", team.id))
+        # sudo: training reads every closed lead of the scope, whoever may read them
+        return self.sudo().with_context(active_test=False)._search(domain, order="id").get_result_ids()
+
+    @api.model
+    def _scoring_training_data(self, ids):
+        now = fields.Datetime.now()
+        rows = []
+        for chunk in split_every(BATCH * 5, list(ids)):
+            rows.extend(self._scoring_rows(list(chunk), now))
+        columns = self._scoring_columns(rows, now)
+        won = [1 if row["won_status"] == "won" else 0 for row in rows]
+        return columns, [row["id"] for row in rows], won
+
+    # ------------------------------------------------------------------
+    # Scoring: compute and store
+    # ------------------------------------------------------------------
+
+    def _scoring_rescore(self, reason="update"):
+        """Score these leads (open ones) now, set-based, and act on crossed thresholds."""
+        ids = self.sudo().with_context(active_test=False).filtered(lambda lead: lead.won_status == "pending").ids
+        for chunk in split_every(BATCH, ids):
+            self.browse(chunk)._scoring_score_batch(list(chunk), reason)
+
+    @api.model
+    def _scoring_rescore_all(self, companies=None, reason="rescore", commit=None):
+        """Rescore every open lead, batch by batch, committing each batch outside tests."""
+        if commit is None:
+            commit = not odoo_module.current_test
+        domain = [("won_status", "=", "pending")]
+        if companies:
+            domain.append(("company_id", "in", companies.ids))
+        # sudo: the periodic rescoring covers every open lead, whoever owns it
+        ids = self.sudo()._search(domain, order="id").get_result_ids()
+        done = 0
+        for chunk in split_every(BATCH, ids):
+            done += self._scoring_score_batch(list(chunk), reason)
+            if commit:
+                self.env.cr.commit()
+        return done
+
+    @api.model
+    def _cron_rescore(self):
+        """Daily: engagement decays and new facts arrive even when nobody edits a lead."""
+        self._scoring_rescore_all(reason="rescore")
+
+    def _scoring_score_batch(self, ids, reason):
+        now = fields.Datetime.now()
+        # rows a user is editing right now are skipped, not waited for: they are rescored on save
+        self.env.cr.execute(
+            SQL("SELECT id FROM crm_lead WHERE id = ANY(%s) ORDER BY id FOR UPDATE SKIP LOCKED", ids)
+        )
+        locked = {row[0] for row in self.env.cr.fetchall()}
+        ids = [i for i in ids if i in locked]
+        if not ids:
+            return 0
+        results = self._scoring_compute(ids, now)
+        self._scoring_store(results, reason, now)
+        return len(results)
+
+    def _scoring_compute(self, ids, now):
+        """``{lead_id: (score, grade, source, factors, model_id)}`` for open leads."""
+        self.env.flush_all()  # the facts are read in SQL: pending ORM writes (a message just posted) first
+        rows = self._scoring_rows(ids, now)
+        engagement = self._scoring_engagement(rows, now)
+        by_company = defaultdict(list)
+        for row in rows:
+            by_company[row["company_id"]].append(row)
+        results = {}
+        _ = self.env._
+        for company_id, company_rows in by_company.items():
+            company = self.env["res.company"].browse(company_id) if company_id else self.env.company
+            results.update(self._scoring_compute_company(company, company_rows, engagement, now, _))
+        return results
+
+    def _scoring_compute_company(self, company, rows, engagement, now, _):
+        ids = [row["id"] for row in rows]
+        Rule = self.env["crm.lead.scoring.rule"].sudo()  # sudo: rules apply to every lead, read-only here
+        rule_records = Rule.search([("company_id", "in", (company.id, False))])
+        rule_defs = {
+            rule.id: rules.Rule(rule.id, rule.name, rule.points, rule.group_id.id or 0) for rule in rule_records
+        }
+        groups = {
+            group.id: rules.Group(group.id, group.name, group.cap) for group in rule_records.group_id
+        }
+        team_of = {row["id"]: row["team_id"] for row in rows}
+        fit_matches = defaultdict(list)
+        leads = self.sudo().with_context(active_test=False)
+        for rule in rule_records.filtered(lambda r: r.kind == "fit"):
+            domain = Domain("id", "in", ids) & rule._lead_domain()
+            if rule.team_id:
+                domain &= Domain("team_id", "=", rule.team_id.id)
+            for lead_id in leads._search(domain).get_result_ids():
+                fit_matches[lead_id].append(rule.id)
+        engagement_rules = rule_records.filtered(lambda r: r.kind == "engagement")
+        engaged = defaultdict(list)
+        if engagement_rules:
+            for lead_id in ids:
+                for event, activity_type_id, count, _last, decayed in engagement.get(lead_id, []):
+                    for rule in engagement_rules:
+                        if rule.event != event or (rule.team_id and rule.team_id.id != team_of[lead_id]):
+                            continue
+                        if rule.activity_type_id and rule.activity_type_id.id != activity_type_id:
+                            continue
+                        engaged[lead_id].append((rule.id, decayed, count))
+        rule_scores = rules.score(fit_matches, engaged, rule_defs, groups, base=company.scoring_rule_base, _=_)
+        empty = rules.empty(company.scoring_rule_base, _=_)
+
+        predictors = self._scoring_predictors(company)
+        model_results = {}
+        by_model = defaultdict(list)
+        for index, row in enumerate(rows):
+            model = predictors.get(row["team_id"]) or predictors.get(False)
+            if model:
+                by_model[model].append(index)
+        if by_model:
+            columns = self._scoring_columns(rows, now, engagement)
+            for model, indexes in by_model.items():
+                predictor = learning.Predictor(model.payload)
+                subset = [learning.subset(column, indexes) for column in columns]
+                probabilities, parts = predictor.explain(subset)
+                by_key = {column.key: column for column in subset}
+                specs = list(enumerate(predictor.featurizer.specs))
+                labels = [
+                    [
+                        predictor.featurizer.describe(k, by_key[spec["key"]].values[i], _=_)
+                        if spec["key"] in by_key else spec["label"]
+                        for k, spec in specs
+                    ]
+                    for i in range(len(indexes))
+                ]
+                for position, index in enumerate(indexes):
+                    model_results[rows[index]["id"]] = (
+                        model.id,
+                        (
+                            float(probabilities[position]),
+                            predictor.baseline,
+                            list(zip(labels[position], parts[position].tolist(), strict=True)),
+                        ),
+                    )
+        weight = company.scoring_model_weight / 100.0
+        results = {}
+        for row in rows:
+            lead_id = row["id"]
+            model_id, model_result = model_results.get(lead_id, (False, None))
+            score, source, factors = blend.combine(
+                rule_scores.get(lead_id, empty), model_result, weight, has_rules=bool(rule_records), _=_
+            )
+            score_int = int(round(score))
+            grade = blend.grade(
+                score_int, company.scoring_grade_a_min, company.scoring_grade_b_min, company.scoring_grade_c_min
+            )
+            results[lead_id] = (score_int, grade, source, factors, model_id)
+        return results
+
+    def _scoring_predictors(self, company):
+        """Active models by team id (``False``: the company's), with enough history to be trusted."""
+        models_ = self.env["crm.lead.scoring.model"].sudo().search(
+            [("company_id", "=", company.id), ("state", "=", "active")]
+        )
+        return {
+            model.team_id.id or False: model
+            for model in models_
+            if model.won_count + model.lost_count >= company.scoring_min_closed_leads
+        }
+
+    def _scoring_store(self, results, reason, now):
+        """Write scores with one statement per batch; keep history for changes; fire thresholds."""
+        if not results:
+            return
+        ids = list(results)
+        self.env.cr.execute(
+            SQL("SELECT id, score, score_grade, company_id, team_id FROM crm_lead WHERE id = ANY(%s)", ids)
+        )
+        before = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        self.flush_model(["score", "score_grade", "score_source", "score_explanation", "score_model_id",
+                          "score_date"])
+        values = SQL(", ").join(
+            SQL("(%s::int, %s::int, %s::varchar, %s::varchar, %s::jsonb, %s::int)", lead_id, score, grade, source, json.dumps(factors), model_id or None)
+            for lead_id, (score, grade, source, factors, model_id) in results.items()
+        )
+        self.env.cr.execute(
+            SQL(
+                """UPDATE crm_lead AS l
+                      SET score = v.score, score_grade = v.grade, score_source = v.source,
+                          score_explanation = v.factors, score_model_id = v.model_id, score_date = %s
+                     FROM (VALUES %s) AS v(id, score, grade, source, factors, model_id)
+                    WHERE l.id = v.id""",
+                now,
+                values,
+            )
+        )
+        # a lead without grade was never scored: its first score is a change too
+        changed = [
+            (lead_id, result)
+            for lead_id, result in results.items()
+            if lead_id in before and (before[lead_id][1] is None or before[lead_id][:2] != result[:2])
+        ]
+        if changed:
+            history = SQL(", ").join(
+                SQL("(%s::int, %s::int, %s::timestamp, %s::int, %s::varchar, %s::int, %s::varchar, %s::varchar, %s::varchar)",
+                    lead_id, before[lead_id][2], now, score, grade,
+                    before[lead_id][0] if before[lead_id][1] else None, before[lead_id][1], source, reason)
+                for lead_id, (score, grade, source, _factors, _model) in changed
+            )
+            self.env.cr.execute(
+                SQL(
+                    """INSERT INTO crm_lead_score_history
+                           (lead_id, company_id, date, score, grade, previous_score, previous_grade, source, reason)
+                       VALUES %s""",
+                    history,
+                )
+            )
+        self.browse(ids).invalidate_recordset(
+            ["score", "score_grade", "score_source", "score_explanation", "score_model_id", "score_date",
+             "score_history_ids"]
+        )
+        self._scoring_fire_thresholds(changed, before)
+
+    def _scoring_fire_thresholds(self, changed, before):
+        if not changed:
+            return
+        # sudo: thresholds are configuration every scoring run applies, whoever triggered it
+        thresholds = self.env["crm.lead.scoring.threshold"].sudo().search([])
+        if not thresholds:
+            return
+        to_fire = defaultdict(list)
+        for lead_id, (score, grade, _source, _factors, _model) in changed:
+            old_score, old_grade, company_id, team_id = before[lead_id]
+            for threshold in thresholds:
+                if threshold.company_id and threshold.company_id.id != company_id:
+                    continue
+                if threshold.team_id and threshold.team_id.id != team_id:
+                    continue
+                if threshold._crossed(old_score if old_grade else None, old_grade, score, grade):
+                    to_fire[threshold].append(lead_id)
+        for threshold, lead_ids in to_fire.items():
+            # sudo: the threshold's actions (assign, tag, schedule) are the manager's configured automation
+            threshold._fire(self.sudo().browse(lead_ids).with_context(crm_lead_scoring_skip=True))
+

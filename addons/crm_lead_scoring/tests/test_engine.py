@@ -1,0 +1,129 @@
+"""The plain-Python engine, tested directly with small inputs."""
+
+import numpy as np
+
+from odoo.tests import BaseCase
+
+from ..engine import blend, features, metrics, rules
+from ..engine import model as learning
+
+
+class TestRulesEngine(BaseCase):
+    def setUp(self):
+        super().setUp()
+        self.rules = {
+            1: rules.Rule(1, "Company email", 30, 0),
+            2: rules.Rule(2, "Asked for a demo", 40, 7),
+            3: rules.Rule(3, "Email received", 10, 7),
+            4: rules.Rule(4, "Student", -50, 0),
+        }
+        self.groups = {7: rules.Group(7, "Engagement", 45)}
+
+    def test_fit_and_engagement_points_add_up(self):
+        result = rules.score({10: [1]}, {10: [(3, 1.0, 1)]}, self.rules, self.groups)
+        score, factors = result[10]
+        self.assertEqual(score, 40)
+        self.assertEqual(sum(points for _label, points in factors), score)
+
+    def test_group_cap_limits_and_is_explained(self):
+        score, factors = rules.score({10: [2]}, {10: [(3, 2.0, 2)]}, self.rules, self.groups)[10]
+        # 40 + 2 * 10 = 60 capped to 45
+        self.assertEqual(score, 45)
+        self.assertIn(("Engagement: limited to +45", -15.0), factors)
+        self.assertAlmostEqual(sum(points for _label, points in factors), score)
+
+    def test_score_stays_between_0_and_100(self):
+        score, factors = rules.score({10: [4]}, {}, self.rules, self.groups)[10]
+        self.assertEqual(score, 0)
+        self.assertAlmostEqual(sum(points for _label, points in factors), 0)
+        score, factors = rules.score({10: [1, 2]}, {10: [(3, 10.0, 10)]}, self.rules, {}, base=50)[10]
+        self.assertEqual(score, 100)
+        self.assertAlmostEqual(sum(points for _label, points in factors), 100)
+
+    def test_decay_halves_per_half_life(self):
+        self.assertEqual(rules.decay_weight(0, 30), 1.0)
+        self.assertAlmostEqual(rules.decay_weight(30, 30), 0.5)
+        self.assertAlmostEqual(rules.decay_weight(90, 30), 0.125)
+        self.assertEqual(rules.decay_weight(-5, 30), 1.0)
+
+
+class TestModelEngine(BaseCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        rng = np.random.default_rng(3)
+        n = 1500
+        source = rng.choice(["web", "fair", "phone"], n)
+        revenue = rng.lognormal(8, 1, n)
+        logit = -1.0 + 1.5 * (source == "web") - 1.0 * (source == "fair") + 0.6 * (np.log(revenue) - 8)
+        cls.y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+        cls.columns = [
+            features.Column("source", "Source", features.CATEGORY, [(s, s.title()) for s in source]),
+            features.Column("revenue", "Expected revenue", features.LOG, list(revenue)),
+            features.Column("empty", "Never set", features.NUMERIC, [None] * n),
+        ]
+
+    def test_model_beats_a_constant(self):
+        model, quality, (test_idx, holdout_p) = learning.train(self.columns, self.y, seed=0)
+        y_test = self.y[test_idx]
+        constant = np.full(len(y_test), self.y[np.setdiff1d(np.arange(len(self.y)), test_idx)].mean())
+        self.assertGreater(quality["auc"], 0.7)
+        self.assertLess(quality["log_loss"], metrics.log_loss(y_test, constant) - 0.05)
+        self.assertLess(quality["ece"], 0.08)
+        self.assertEqual(len(quality["lift"]), 10)
+        self.assertGreater(quality["lift"][0]["lift"], quality["lift"][-1]["lift"])
+
+    def test_explanations_add_up_to_the_probability(self):
+        model, _quality, _holdout = learning.train(self.columns, self.y, seed=0)
+        predictor = learning.Predictor(model)
+        p, parts = predictor.explain(self.columns)
+        np.testing.assert_allclose(p, predictor.predict(self.columns))
+        np.testing.assert_allclose(parts.sum(axis=1), p - predictor.baseline, atol=1e-9)
+        web = next(i for i, v in enumerate(self.columns[0].values) if v[0] == "web")
+        self.assertGreater(parts[web, 0], 0, "a web lead's source must count for it")
+        self.assertEqual(predictor.featurizer.describe(0, self.columns[0].values[web]), "Source: Web")
+
+    def test_too_few_outcomes_is_refused(self):
+        with self.assertRaises(learning.NotEnoughData):
+            learning.train(self.columns, np.zeros(len(self.y), dtype=int))
+
+    def test_model_survives_a_json_round_trip(self):
+        import json
+
+        model, _quality, _holdout = learning.train(self.columns, self.y, seed=0)
+        again = learning.Predictor(json.loads(json.dumps(model)))
+        np.testing.assert_allclose(again.predict(self.columns), learning.Predictor(model).predict(self.columns))
+
+
+class TestBlend(BaseCase):
+    def test_rules_alone(self):
+        score, source, factors = blend.combine((35.0, [("Company email", 35.0)]), None, 0.7)
+        self.assertEqual((score, source), (35.0, "rules"))
+        self.assertEqual(factors, [{"label": "Company email", "points": 35.0}])
+
+    def test_blend_keeps_the_sum(self):
+        model = (0.6, 0.3, [("Source: Web", 0.25), ("Expected revenue: 5,000", 0.05)])
+        score, source, factors = blend.combine((20.0, [("Company email", 20.0)]), model, 0.75)
+        self.assertEqual(source, "blend")
+        self.assertAlmostEqual(score, 0.75 * 60 + 0.25 * 20)
+        self.assertAlmostEqual(sum(f["points"] for f in factors), score, places=3)
+
+    def test_model_alone_when_no_rule_applies(self):
+        score, source, _factors = blend.combine((0.0, []), (0.4, 0.3, [("Source: Web", 0.1)]), 0.7, has_rules=False)
+        self.assertEqual((round(score, 6), source), (40.0, "model"))
+
+    def test_matching_a_rule_never_lowers_the_score(self):
+        model = (0.4, 0.3, [("Source: Web", 0.1)])
+        unmatched, _source, _factors = blend.combine((0.0, []), model, 0.7)
+        matched, _source, _factors = blend.combine((10.0, [("Company email", 10.0)]), model, 0.7)
+        self.assertGreater(matched, unmatched)
+
+    def test_compress_keeps_the_total(self):
+        factors = [(f"factor {i}", float(i)) for i in range(1, 15)]
+        compressed = blend.compress(factors, top=5)
+        self.assertEqual(len(compressed), 6)
+        self.assertEqual(compressed[-1]["label"], "Other factors")
+        self.assertAlmostEqual(sum(f["points"] for f in compressed), sum(range(1, 15)))
+
+    def test_grades(self):
+        self.assertEqual([blend.grade(s, 70, 45, 20) for s in (90, 70, 69, 45, 20, 19)], list("AABBCD"))

@@ -1,0 +1,154 @@
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .common import ScoringCase
+
+
+@tagged("post_install", "-at_install")
+class TestRuleScoring(ScoringCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Rule = cls.env["crm.lead.scoring.rule"]
+        cls.engagement_group = cls.env["crm.lead.scoring.group"].create({"name": "Engagement", "cap": 40})
+        cls.rule_revenue = Rule.create({
+            "name": "Big deal", "kind": "fit", "points": 30,
+            "domain": "[('expected_revenue', '>=', 10000)]",
+        })
+        cls.rule_web = Rule.create({
+            "name": "Came from the web", "kind": "fit", "points": 25,
+            "domain": f"[('source_id', '=', {cls.source_web.id})]",
+        })
+        cls.rule_email = Rule.create({
+            "name": "Wrote to us", "kind": "engagement", "event": "email_in", "points": 20,
+            "group_id": cls.engagement_group.id,
+        })
+
+    def _lead(self, **values):
+        return self.env["crm.lead"].create({"name": "Scored lead", "type": "opportunity", **values})
+
+    def test_fit_rules_score_on_create_and_explain(self):
+        lead = self._lead(expected_revenue=50000, source_id=self.source_web.id)
+        self.assertEqual(lead.score, 55)
+        self.assertEqual(lead.score_grade, "B")
+        self.assertEqual(lead.score_source, "rules")
+        self.assertEqual(sum(f["points"] for f in lead.score_explanation), lead.score)
+        self.assertIn("Big deal", lead.score_explanation_html)
+        self.assertEqual(lead.score_history_ids.reason, "create")
+
+    def test_changing_a_used_field_rescores(self):
+        lead = self._lead(expected_revenue=500)
+        self.assertEqual(lead.score, 0)
+        self.assertEqual(lead.score_grade, "D")
+        lead.expected_revenue = 20000
+        self.assertEqual(lead.score, 30)
+        self.assertEqual(lead.score_grade, "C")
+        self.assertEqual(lead.score_history_ids.mapped("reason"), ["update", "create"])
+        self.assertEqual(lead.score_history_ids[0].previous_score, 0)
+
+    def test_unrelated_change_keeps_history_quiet(self):
+        lead = self._lead(expected_revenue=20000)
+        lead.description = "Called, will call back"
+        self.assertEqual(len(lead.score_history_ids), 1)
+
+    def test_engagement_decays_with_half_life(self):
+        start = fields.Datetime.now()
+        with freeze_time(start):
+            lead = self._lead(email_from="client@client-co.com")
+            lead.message_post(body="Hello, interested!", message_type="email", author_id=self.env["res.partner"]
+                              .create({"name": "Client", "email": "client@client-co.com"}).id)
+            lead._scoring_rescore()
+            self.assertEqual(lead.score, 20)
+        with freeze_time(start + timedelta(days=10)):  # one half-life later
+            lead._scoring_rescore(reason="rescore")
+            self.assertEqual(lead.score, 10)
+        with freeze_time(start + timedelta(days=20)):
+            self.env["crm.lead"]._scoring_rescore_all(reason="rescore", commit=False)
+            lead.invalidate_recordset()
+            self.assertEqual(lead.score, 5)
+            self.assertEqual(lead.score_history_ids[0].reason, "rescore")
+
+    def test_engagement_group_cap(self):
+        lead = self._lead(email_from="client@client-co.com")
+        author = self.env["res.partner"].create({"name": "Chatty", "email": "client@client-co.com"})
+        for _i in range(3):
+            lead.message_post(body="Again", message_type="email", author_id=author.id)
+        lead._scoring_rescore()
+        self.assertEqual(lead.score, 40)
+        labels = [f["label"] for f in lead.score_explanation]
+        self.assertIn("Engagement: limited to +40", labels)
+        self.assertAlmostEqual(sum(f["points"] for f in lead.score_explanation), 40, places=3)
+
+    def test_notes_and_internal_messages_are_not_engagement(self):
+        lead = self._lead()
+        lead.message_post(body="internal note", message_type="comment", subtype_xmlid="mail.mt_note")
+        lead._scoring_rescore()
+        self.assertEqual(lead.score, 0)
+
+    def test_closed_leads_keep_their_score(self):
+        lead = self._lead(expected_revenue=50000)
+        lead.write({"stage_id": self.won_stage.id})
+        score = lead.score
+        self.rule_revenue.points = 5
+        self.env["crm.lead"]._scoring_rescore_all(commit=False)
+        lead.invalidate_recordset()
+        self.assertEqual(lead.score, score)
+
+    def test_team_rule_only_for_its_team(self):
+        self.env["crm.lead.scoring.rule"].create({
+            "name": "Team lead", "kind": "fit", "points": 15, "domain": "[]", "team_id": self.team.id,
+        })
+        in_team = self._lead(team_id=self.team.id)
+        other = self._lead(team_id=False)
+        self.assertEqual(in_team.score, 15)
+        self.assertEqual(other.score, 0)
+
+
+@tagged("post_install", "-at_install")
+class TestThresholds(ScoringCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.rule = cls.env["crm.lead.scoring.rule"].create({
+            "name": "Big deal", "kind": "fit", "points": 80, "domain": "[('expected_revenue', '>=', 10000)]",
+        })
+        cls.hot_tag = cls.env["crm.tag"].create({"name": "Hot"})
+        cls.threshold = cls.env["crm.lead.scoring.threshold"].create({
+            "name": "Hot lead",
+            "trigger": "grade",
+            "grade": "A",
+            "assign_user_id": cls.salesman.id,
+            "activity_type_id": cls.env.ref("mail.mail_activity_data_call").id,
+            "activity_summary": "Call the hot lead",
+            "tag_ids": [(6, 0, cls.hot_tag.ids)],
+        })
+
+    def test_threshold_fires_once_per_crossing(self):
+        lead = self.env["crm.lead"].create({"name": "Hot?", "expected_revenue": 50000})
+        self.assertEqual(lead.score_grade, "A")
+        self.assertEqual(lead.user_id, self.salesman)
+        self.assertIn(self.hot_tag, lead.tag_ids)
+        self.assertEqual(len(lead.activity_ids), 1)
+        self.assertTrue(any("Hot lead" in (m.body or "") for m in lead.message_ids))
+        # staying A fires nothing more
+        lead._scoring_rescore(reason="manual")
+        lead.expected_revenue = 60000
+        self.assertEqual(len(lead.activity_ids), 1)
+        # dropping below and crossing again fires again
+        lead.expected_revenue = 100
+        self.assertEqual(lead.score_grade, "D")
+        lead.expected_revenue = 70000
+        self.assertEqual(len(lead.activity_ids), 2)
+        notes = lead.message_ids.filtered(lambda m: "Hot lead" in (m.body or ""))
+        self.assertEqual(len(notes), 2)
+
+    def test_score_threshold(self):
+        self.threshold.write({"trigger": "score", "min_score": 50, "activity_type_id": False, "tag_ids": False})
+        lead = self.env["crm.lead"].create({"name": "Cold", "expected_revenue": 10})
+        self.assertFalse(lead.user_id == self.salesman and lead.activity_ids)
+        lead.expected_revenue = 10000
+        self.assertEqual(lead.user_id, self.salesman)

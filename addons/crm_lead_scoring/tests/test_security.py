@@ -1,0 +1,55 @@
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+
+from .common import ScoringCase
+
+
+@tagged("post_install", "-at_install")
+class TestScoringSecurity(ScoringCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["crm.lead.scoring.rule"].create({"name": "Everyone", "kind": "fit", "points": 10, "domain": "[]"})
+        cls.own = cls.env["crm.lead"].create({"name": "Mine", "user_id": cls.salesman.id})
+        cls.foreign = cls.env["crm.lead"].create({"name": "Not mine", "user_id": cls.other_salesman.id})
+
+    def test_salesman_reads_scores_of_leads_they_can_read(self):
+        own = self.own.with_user(self.salesman)
+        self.assertEqual(own.score, 10)
+        self.assertTrue(own.score_explanation_html)
+        History = self.env["crm.lead.score.history"].with_user(self.salesman)
+        self.assertEqual(History.search([("lead_id", "in", (self.own | self.foreign).ids)]).lead_id, self.own)
+        with self.assertRaises(AccessError):
+            self.foreign.with_user(self.salesman).read(["score"])
+
+    def test_salesman_cannot_edit_rules_models_or_thresholds(self):
+        for model in ("crm.lead.scoring.rule", "crm.lead.scoring.group", "crm.lead.scoring.threshold"):
+            records = self.env[model].with_user(self.salesman)
+            self.assertTrue(records.check_access("read") is None)
+            with self.assertRaises(AccessError):
+                records.create({"name": "Nope"})
+        with self.assertRaises(AccessError):
+            self.env["crm.lead.scoring.model"].with_user(self.salesman).create({"company_id": self.company.id})
+
+    def test_salesman_cannot_write_a_score(self):
+        own = self.own.with_user(self.salesman)
+        own.write({"name": "Renamed"})  # a plain edit works and rescoring runs under the hood
+        self.assertEqual(own.score, 10)
+
+    def test_manager_edits_rules_and_rescoring_follows(self):
+        rule = self.env["crm.lead.scoring.rule"].with_user(self.manager).create(
+            {"name": "Manager rule", "kind": "fit", "points": 5, "domain": "[]"}
+        )
+        self.assertTrue(rule)
+        self.env["crm.lead"]._scoring_rescore_all(commit=False)
+        self.own.invalidate_recordset()
+        self.assertEqual(self.own.score, 15)
+
+    def test_other_company_rules_do_not_apply(self):
+        other_company = self.env["res.company"].create({"name": "Other Scoring Co"})
+        self.env["crm.lead.scoring.rule"].create(
+            {"name": "Other company rule", "kind": "fit", "points": 40, "domain": "[]",
+             "company_id": other_company.id}
+        )
+        lead = self.env["crm.lead"].create({"name": "Here"})
+        self.assertEqual(lead.score, 10)
