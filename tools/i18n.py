@@ -7,7 +7,6 @@ untranslated and are listed; ``tests/test_translations.py`` fails until each
 has its French text.
 """
 
-import subprocess
 import sys
 from pathlib import Path
 

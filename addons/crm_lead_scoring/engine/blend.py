@@ -1,5 +1,9 @@
 """Combine the rule score and the model's probability into one explained score."""
 
+# pylint: disable=prefer-env-translation
+# ``_`` is the caller's ``env._``, passed in: the engine does not know the ORM.
+from . import untranslated
+
 TOP_FACTORS = 8
 
 
@@ -13,7 +17,7 @@ def grade(score, a_min, b_min, c_min):
     return "D"
 
 
-def combine(rule_result, model_result, model_weight, has_rules=True, _=str):
+def combine(rule_result, model_result, model_weight, has_rules=True, _=untranslated):
     """Score 0..100 and factors that add up to it.
 
     :param rule_result: ``(rule_score, [(label, points)])``
@@ -35,10 +39,8 @@ def combine(rule_result, model_result, model_weight, has_rules=True, _=str):
     return total, ("blend" if weight < 1.0 else "model"), compress(factors, _=_)
 
 
-def compress(factors, top=TOP_FACTORS, _=str):
-    """Merge same labels, keep the largest ones and sum the rest, preserving the total.
-
-    """
+def compress(factors, top=TOP_FACTORS, _=untranslated):
+    """Merge same labels, keep the largest ones and sum the rest, preserving the total."""
     merged = {}
     for label, points in factors:
         merged[label] = merged.get(label, 0.0) + points

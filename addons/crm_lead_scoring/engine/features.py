@@ -8,11 +8,15 @@ which column it came from, so that the model's weights can be explained per
 fact in words a salesperson reads.
 """
 
+# pylint: disable=prefer-env-translation
+# ``_`` is the caller's ``env._``, passed in: the engine does not know the ORM.
 import math
 from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from . import untranslated
 
 CATEGORY = "category"  # one value per lead: (key, label) or None
 MULTI = "multi"  # several values per lead: [(key, label), ...]
@@ -138,25 +142,25 @@ class Featurizer:
 
     # -- words --------------------------------------------------------------
 
-    def describe(self, spec_index, column_value, _=str):
+    def describe(self, spec_index, column_value, _=untranslated):
         """The phrase that names a lead's value of one column (``_`` translates the fixed words)."""
         spec = self.specs[spec_index]
         kind = spec["kind"]
         if kind == CATEGORY:
             if not column_value:
-                return _("%(label)s: not set") % {"label": spec["label"]}
+                return _("%(label)s: not set", label=spec["label"])
             return f"{spec['label']}: {column_value[1]}"
         if kind == MULTI:
             known = [label for key, label in column_value or [] if str(key) in spec["labels"]]
             if not known:
-                return _("%(label)s: none of the usual ones") % {"label": spec["label"]}
+                return _("%(label)s: none of the usual ones", label=spec["label"])
             return f"{spec['label']}: {', '.join(known)}"
         if kind == BOOL:
             if spec["describe"]:
                 return spec["describe"].format(value=bool(column_value))
             return f"{spec['label']}: {_('yes') if column_value else _('no')}"
         if column_value is None:
-            return _("%(label)s: unknown") % {"label": spec["label"]}
+            return _("%(label)s: unknown", label=spec["label"])
         if spec["describe"]:
             return spec["describe"].format(value=column_value)
         return f"{spec['label']}: {_format_number(column_value)}"

@@ -1,7 +1,6 @@
 """Quality measures of probabilistic predictions, as the model report shows them."""
 
 import numpy as np
-
 from sklearn import metrics as skm
 
 

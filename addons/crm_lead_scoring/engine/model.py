@@ -60,7 +60,7 @@ def train(columns, y, seed=0, holdout=0.2, min_count=5):
     """
     y = np.asarray(y, dtype=int)
     if y.sum() < MIN_CLASS or (len(y) - y.sum()) < MIN_CLASS:
-        raise NotEnoughData("at least %d won and %d lost leads are needed" % (MIN_CLASS, MIN_CLASS))
+        raise NotEnoughData(f"at least {MIN_CLASS} won and {MIN_CLASS} lost leads are needed")
     indices = np.arange(len(y))
     fit_idx, test_idx = train_test_split(indices, test_size=holdout, stratify=y, random_state=seed)
     fit_cols = [subset(column, fit_idx) for column in columns]

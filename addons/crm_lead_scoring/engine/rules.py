@@ -7,7 +7,11 @@ Rules belong to optional groups whose total is capped. Every point is kept
 as a named factor, so the factors always add up to the rule score.
 """
 
+# pylint: disable=prefer-env-translation
+# ``_`` is the caller's ``env._``, passed in: the engine does not know the ORM.
 from dataclasses import dataclass
+
+from . import untranslated
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,7 @@ def decay_weight(age_days, half_life_days):
     return 0.5 ** (max(age_days, 0.0) / half_life_days)
 
 
-def score(fit_matches, engagement, rules, groups, base=0.0, _=str):
+def score(fit_matches, engagement, rules, groups, base=0.0, _=untranslated):
     """Rule score (0..100) and its factors for each lead.
 
     :param fit_matches: ``{lead_id: [rule_id, ...]}`` fit rules the lead matches
@@ -50,7 +54,7 @@ def score(fit_matches, engagement, rules, groups, base=0.0, _=str):
     return results
 
 
-def empty(base=0.0, _=str):
+def empty(base=0.0, _=untranslated):
     """Rule result of a lead that matches no rule."""
     total = min(max(base, 0.0), 100.0)
     return total, ([(_("Base score"), total)] if total else [])
@@ -73,7 +77,9 @@ def _score_one(fit_ids, events, rules, groups, base, _):
         group = groups.get(group_id)
         if group and group.cap and abs(subtotal) > group.cap:
             capped = group.cap if subtotal > 0 else -group.cap
-            factors.append((_("%(group)s: limited to %(cap)s") % {"group": group.label, "cap": f"{capped:+g}"}, capped - subtotal))
+            factors.append(
+                (_("%(group)s: limited to %(cap)s", group=group.label, cap=f"{capped:+g}"), capped - subtotal)
+            )
             subtotal = capped
         total += subtotal
     if total > 100:

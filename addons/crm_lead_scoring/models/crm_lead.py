@@ -19,8 +19,18 @@ SCORE_SOURCES = [("rules", "Rules only"), ("blend", "Rules and learned model"), 
 DEFAULT_FIELDS = ("source_id", "medium_id", "campaign_id", "country_id", "tag_ids", "expected_revenue", "priority")
 # Fields that say how the lead ended: learning from them would be cheating.
 FORBIDDEN_FIELDS = {
-    "stage_id", "probability", "automated_probability", "won_status", "active", "lost_reason_id",
-    "date_closed", "score", "score_grade", "score_model_id", "date_conversion", "is_won",
+    "stage_id",
+    "probability",
+    "automated_probability",
+    "won_status",
+    "active",
+    "lost_reason_id",
+    "date_closed",
+    "score",
+    "score_grade",
+    "score_model_id",
+    "date_conversion",
+    "is_won",
 }
 BASE_TRIGGER_FIELDS = {"email_from", "phone", "partner_id", "partner_name", "team_id", "company_id", "user_id"}
 FREE_MAIL_DOMAINS = frozenset(
@@ -35,7 +45,10 @@ class CrmLead(models.Model):
     _inherit = "crm.lead"
 
     score = fields.Integer(
-        readonly=True, copy=False, index=True, aggregator="avg",
+        readonly=True,
+        copy=False,
+        index=True,
+        aggregator="avg",
         help="Chance of winning, 0 to 100, from the rules and, with enough history, the learned model.",
     )
     score_grade = fields.Selection(GRADES, string="Grade", readonly=True, copy=False, index=True)
@@ -45,12 +58,14 @@ class CrmLead(models.Model):
         string="Why this score", compute="_compute_score_explanation_html", sanitize=False
     )
     score_tooltip = fields.Char(compute="_compute_score_explanation_html")
-    score_model_id = fields.Many2one("crm.lead.scoring.model", string="Scoring Model", readonly=True, copy=False,
-                                     index="btree_not_null")
+    score_model_id = fields.Many2one(
+        "crm.lead.scoring.model", string="Scoring Model", readonly=True, copy=False, index="btree_not_null"
+    )
     score_date = fields.Datetime(string="Scored On", readonly=True, copy=False)
-    score_history_ids = fields.One2many("crm.lead.score.history", "lead_id", string="Score History")
+    score_history_ids = fields.One2many("crm.lead.score.history", "lead_id")
     score_trend = fields.Integer(
-        compute="_compute_score_trend", string="Change in 30 Days",
+        compute="_compute_score_trend",
+        string="Change in 30 Days",
         help="Score now minus the score 30 days ago.",
     )
 
@@ -199,12 +214,16 @@ class CrmLead(models.Model):
             raw = [values.get(i, [None] * len(scalar))[position] for i in ids]
             if field.type == "many2one":
                 names = self._scoring_names(field.comodel_name, {v for v in raw if v})
-                columns.append(features.Column(name, label, features.CATEGORY,
-                                               [(v, names.get(v, str(v))) if v else None for v in raw]))
+                columns.append(
+                    features.Column(
+                        name, label, features.CATEGORY, [(v, names.get(v, str(v))) if v else None for v in raw]
+                    )
+                )
             elif field.type == "selection":
                 labels = dict(field._description_selection(self.env))
-                columns.append(features.Column(name, label, features.CATEGORY,
-                                               [(v, labels.get(v, v)) if v else None for v in raw]))
+                columns.append(
+                    features.Column(name, label, features.CATEGORY, [(v, labels.get(v, v)) if v else None for v in raw])
+                )
             elif field.type == "boolean":
                 columns.append(features.Column(name, label, features.BOOL, [bool(v) for v in raw]))
             elif field.type == "monetary":
@@ -287,7 +306,6 @@ class CrmLead(models.Model):
         if not rows:
             return []
         company = self.env["res.company"].browse(rows[0]["company_id"]) or self.env.company
-        _ = self.env._
         columns = self._scoring_field_columns(rows, self._scoring_field_names(company))
         if engagement is None:
             engagement = self._scoring_engagement(rows, now)
@@ -302,35 +320,74 @@ class CrmLead(models.Model):
             }
             for row in rows
         }
-        last = {
-            row["id"]: max((item[3] for item in engagement.get(row["id"], [])), default=None) for row in rows
-        }
+        last = {row["id"]: max((item[3] for item in engagement.get(row["id"], [])), default=None) for row in rows}
         domains = [(row["email_from"] or "").rpartition("@")[2].strip().lower().rstrip(">") for row in rows]
         columns += [
-            features.Column("email_domain_kind", _("Email address"), features.CATEGORY, [
-                None if not d else ("free", _("a free-mail address")) if d in FREE_MAIL_DOMAINS
-                else ("company", _("a company address")) for d in domains
-            ]),
-            features.Column("has_phone", _("Phone number given"), features.BOOL, [bool(r["phone"]) for r in rows]),
-            features.Column("known_contact", _("Known contact"), features.BOOL,
-                            [bool(r["partner_id"]) for r in rows]),
-            features.Column("company_named", _("Company name given"), features.BOOL,
-                            [bool(r["partner_name"] or r["partner_id"]) for r in rows]),
-            features.Column("age_days", _("Days in the pipeline"), features.LOG,
-                            [days(r["measured_at"], r["create_date"]) for r in rows]),
-            features.Column("stage_days", _("Days in the current stage"), features.LOG,
-                            [days(r["measured_at"], r["date_last_stage_update"]) for r in rows]),
-            features.Column("emails_in", _("Emails received"), features.LOG,
-                            [counts[r["id"]]["email_in"] for r in rows],
-                            describe=_("{value:g} emails received")),
-            features.Column("emails_out", _("Emails sent"), features.LOG,
-                            [counts[r["id"]]["email_out"] for r in rows], describe=_("{value:g} emails sent")),
-            features.Column("activities_done", _("Activities done"), features.LOG,
-                            [counts[r["id"]]["activity_done"] for r in rows],
-                            describe=_("{value:g} activities done")),
-            features.Column("days_since_contact", _("Days since the last interaction"), features.LOG,
-                            [days(r["measured_at"], last[r["id"]]) for r in rows],
-                            describe=_("last interaction {value:.0f} days ago")),
+            features.Column(
+                "email_domain_kind",
+                self.env._("Email address"),
+                features.CATEGORY,
+                [
+                    None
+                    if not d
+                    else ("free", self.env._("a free-mail address"))
+                    if d in FREE_MAIL_DOMAINS
+                    else ("company", self.env._("a company address"))
+                    for d in domains
+                ],
+            ),
+            features.Column(
+                "has_phone", self.env._("Phone number given"), features.BOOL, [bool(r["phone"]) for r in rows]
+            ),
+            features.Column(
+                "known_contact", self.env._("Known contact"), features.BOOL, [bool(r["partner_id"]) for r in rows]
+            ),
+            features.Column(
+                "company_named",
+                self.env._("Company name given"),
+                features.BOOL,
+                [bool(r["partner_name"] or r["partner_id"]) for r in rows],
+            ),
+            features.Column(
+                "age_days",
+                self.env._("Days in the pipeline"),
+                features.LOG,
+                [days(r["measured_at"], r["create_date"]) for r in rows],
+            ),
+            features.Column(
+                "stage_days",
+                self.env._("Days in the current stage"),
+                features.LOG,
+                [days(r["measured_at"], r["date_last_stage_update"]) for r in rows],
+            ),
+            features.Column(
+                "emails_in",
+                self.env._("Emails received"),
+                features.LOG,
+                [counts[r["id"]]["email_in"] for r in rows],
+                describe=self.env._("{value:g} emails received"),
+            ),
+            features.Column(
+                "emails_out",
+                self.env._("Emails sent"),
+                features.LOG,
+                [counts[r["id"]]["email_out"] for r in rows],
+                describe=self.env._("{value:g} emails sent"),
+            ),
+            features.Column(
+                "activities_done",
+                self.env._("Activities done"),
+                features.LOG,
+                [counts[r["id"]]["activity_done"] for r in rows],
+                describe=self.env._("{value:g} activities done"),
+            ),
+            features.Column(
+                "days_since_contact",
+                self.env._("Days since the last interaction"),
+                features.LOG,
+                [days(r["measured_at"], last[r["id"]]) for r in rows],
+                describe=self.env._("last interaction {value:.0f} days ago"),
+            ),
         ]
         columns += self._scoring_extra_columns(rows, now)
         return columns
@@ -381,7 +438,8 @@ class CrmLead(models.Model):
         for chunk in split_every(BATCH, ids):
             done += self._scoring_score_batch(list(chunk), reason)
             if commit:
-                self.env.cr.commit()
+                # each batch is kept even if a later one fails: the cron resumes where it stopped
+                self.env.cr.commit()  # pylint: disable=invalid-commit
         return done
 
     @api.model
@@ -392,9 +450,7 @@ class CrmLead(models.Model):
     def _scoring_score_batch(self, ids, reason):
         now = fields.Datetime.now()
         # rows a user is editing right now are skipped, not waited for: they are rescored on save
-        self.env.cr.execute(
-            SQL("SELECT id FROM crm_lead WHERE id = ANY(%s) ORDER BY id FOR UPDATE SKIP LOCKED", ids)
-        )
+        self.env.cr.execute(SQL("SELECT id FROM crm_lead WHERE id = ANY(%s) ORDER BY id FOR UPDATE SKIP LOCKED", ids))
         locked = {row[0] for row in self.env.cr.fetchall()}
         ids = [i for i in ids if i in locked]
         if not ids:
@@ -412,22 +468,20 @@ class CrmLead(models.Model):
         for row in rows:
             by_company[row["company_id"]].append(row)
         results = {}
-        _ = self.env._
         for company_id, company_rows in by_company.items():
             company = self.env["res.company"].browse(company_id) if company_id else self.env.company
-            results.update(self._scoring_compute_company(company, company_rows, engagement, now, _))
+            results.update(self._scoring_compute_company(company, company_rows, engagement, now))
         return results
 
-    def _scoring_compute_company(self, company, rows, engagement, now, _):
+    def _scoring_compute_company(self, company, rows, engagement, now):
+        translate = self.env._
         ids = [row["id"] for row in rows]
         Rule = self.env["crm.lead.scoring.rule"].sudo()  # sudo: rules apply to every lead, read-only here
         rule_records = Rule.search([("company_id", "in", (company.id, False))])
         rule_defs = {
             rule.id: rules.Rule(rule.id, rule.name, rule.points, rule.group_id.id or 0) for rule in rule_records
         }
-        groups = {
-            group.id: rules.Group(group.id, group.name, group.cap) for group in rule_records.group_id
-        }
+        groups = {group.id: rules.Group(group.id, group.name, group.cap) for group in rule_records.group_id}
         team_of = {row["id"]: row["team_id"] for row in rows}
         fit_matches = defaultdict(list)
         leads = self.sudo().with_context(active_test=False)
@@ -448,8 +502,8 @@ class CrmLead(models.Model):
                         if rule.activity_type_id and rule.activity_type_id.id != activity_type_id:
                             continue
                         engaged[lead_id].append((rule.id, decayed, count))
-        rule_scores = rules.score(fit_matches, engaged, rule_defs, groups, base=company.scoring_rule_base, _=_)
-        empty = rules.empty(company.scoring_rule_base, _=_)
+        rule_scores = rules.score(fit_matches, engaged, rule_defs, groups, base=company.scoring_rule_base, _=translate)
+        empty = rules.empty(company.scoring_rule_base, _=translate)
 
         predictors = self._scoring_predictors(company)
         model_results = {}
@@ -468,8 +522,9 @@ class CrmLead(models.Model):
                 specs = list(enumerate(predictor.featurizer.specs))
                 labels = [
                     [
-                        predictor.featurizer.describe(k, by_key[spec["key"]].values[i], _=_)
-                        if spec["key"] in by_key else spec["label"]
+                        predictor.featurizer.describe(k, by_key[spec["key"]].values[i], _=translate)
+                        if spec["key"] in by_key
+                        else spec["label"]
                         for k, spec in specs
                     ]
                     for i in range(len(indexes))
@@ -489,7 +544,7 @@ class CrmLead(models.Model):
             lead_id = row["id"]
             model_id, model_result = model_results.get(lead_id, (False, None))
             score, source, factors = blend.combine(
-                rule_scores.get(lead_id, empty), model_result, weight, has_rules=bool(rule_records), _=_
+                rule_scores.get(lead_id, empty), model_result, weight, has_rules=bool(rule_records), _=translate
             )
             score_int = int(round(score))
             grade = blend.grade(
@@ -500,8 +555,10 @@ class CrmLead(models.Model):
 
     def _scoring_predictors(self, company):
         """Active models by team id (``False``: the company's), with enough history to be trusted."""
-        models_ = self.env["crm.lead.scoring.model"].sudo().search(
-            [("company_id", "=", company.id), ("state", "=", "active")]
+        models_ = (
+            self.env["crm.lead.scoring.model"]
+            .sudo()
+            .search([("company_id", "=", company.id), ("state", "=", "active")])
         )
         return {
             model.team_id.id or False: model
@@ -518,10 +575,17 @@ class CrmLead(models.Model):
             SQL("SELECT id, score, score_grade, company_id, team_id FROM crm_lead WHERE id = ANY(%s)", ids)
         )
         before = {row[0]: row[1:] for row in self.env.cr.fetchall()}
-        self.flush_model(["score", "score_grade", "score_source", "score_explanation", "score_model_id",
-                          "score_date"])
+        self.flush_model(["score", "score_grade", "score_source", "score_explanation", "score_model_id", "score_date"])
         values = SQL(", ").join(
-            SQL("(%s::int, %s::int, %s::varchar, %s::varchar, %s::jsonb, %s::int)", lead_id, score, grade, source, json.dumps(factors), model_id or None)
+            SQL(
+                "(%s::int, %s::int, %s::varchar, %s::varchar, %s::jsonb, %s::int)",
+                lead_id,
+                score,
+                grade,
+                source,
+                json.dumps(factors),
+                model_id or None,
+            )
             for lead_id, (score, grade, source, factors, model_id) in results.items()
         )
         self.env.cr.execute(
@@ -543,9 +607,19 @@ class CrmLead(models.Model):
         ]
         if changed:
             history = SQL(", ").join(
-                SQL("(%s::int, %s::int, %s::timestamp, %s::int, %s::varchar, %s::int, %s::varchar, %s::varchar, %s::varchar)",
-                    lead_id, before[lead_id][2], now, score, grade,
-                    before[lead_id][0] if before[lead_id][1] else None, before[lead_id][1], source, reason)
+                SQL(
+                    "(%s::int, %s::int, %s::timestamp, %s::int, %s::varchar,"
+                    " %s::int, %s::varchar, %s::varchar, %s::varchar)",
+                    lead_id,
+                    before[lead_id][2],
+                    now,
+                    score,
+                    grade,
+                    before[lead_id][0] if before[lead_id][1] else None,
+                    before[lead_id][1],
+                    source,
+                    reason,
+                )
                 for lead_id, (score, grade, source, _factors, _model) in changed
             )
             self.env.cr.execute(
@@ -557,8 +631,15 @@ class CrmLead(models.Model):
                 )
             )
         self.browse(ids).invalidate_recordset(
-            ["score", "score_grade", "score_source", "score_explanation", "score_model_id", "score_date",
-             "score_history_ids"]
+            [
+                "score",
+                "score_grade",
+                "score_source",
+                "score_explanation",
+                "score_model_id",
+                "score_date",
+                "score_history_ids",
+            ]
         )
         self._scoring_fire_thresholds(changed, before)
 
@@ -566,7 +647,8 @@ class CrmLead(models.Model):
         if not changed:
             return
         # sudo: thresholds are configuration every scoring run applies, whoever triggered it
-        thresholds = self.env["crm.lead.scoring.threshold"].sudo().search([])
+        company_ids = list({before[lead_id][2] for lead_id, _result in changed})
+        thresholds = self.env["crm.lead.scoring.threshold"].sudo().search([("company_id", "in", company_ids + [False])])
         if not thresholds:
             return
         to_fire = defaultdict(list)
@@ -582,4 +664,3 @@ class CrmLead(models.Model):
         for threshold, lead_ids in to_fire.items():
             # sudo: the threshold's actions (assign, tag, schedule) are the manager's configured automation
             threshold._fire(self.sudo().browse(lead_ids).with_context(crm_lead_scoring_skip=True))
-

@@ -24,8 +24,9 @@ class CrmLeadScoringModel(models.Model):
 
     name = fields.Char(compute="_compute_name", store=True)
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
-    team_id = fields.Many2one("crm.team", string="Sales Team", check_company=True, index=True,
-                              help="Empty: the model of the whole company.")
+    team_id = fields.Many2one(
+        "crm.team", string="Sales Team", check_company=True, index=True, help="Empty: the model of the whole company."
+    )
     state = fields.Selection(
         [("active", "In use"), ("retired", "Replaced"), ("rejected", "Rejected (worse than the one in use)")],
         required=True,
@@ -39,15 +40,30 @@ class CrmLeadScoringModel(models.Model):
     train_count = fields.Integer(string="Learned From")
     holdout_count = fields.Integer(string="Measured On")
     feature_count = fields.Integer(string="Features")
-    auc = fields.Float(string="ROC AUC", digits=(5, 3), aggregator="avg",
-                       help="Chance that a won lead scores above a lost one (0.5 = coin toss, 1 = perfect).")
+    auc = fields.Float(
+        string="ROC AUC",
+        digits=(5, 3),
+        aggregator="avg",
+        help="Chance that a won lead scores above a lost one (0.5 = coin toss, 1 = perfect).",
+    )
     log_loss = fields.Float(digits=(6, 4), aggregator="avg", help="Lower is better; penalises confident mistakes.")
-    brier = fields.Float(string="Brier Score", digits=(6, 4), aggregator="avg",
-                         help="Mean squared error of the probabilities; lower is better.")
-    ece = fields.Float(string="Calibration Error", digits=(6, 4), aggregator="avg",
-                       help="Average gap between predicted and observed win rates (0 = perfectly calibrated).")
-    previous_auc = fields.Float(string="AUC of the Model in Use", digits=(5, 3),
-                                help="The model in use before, measured on the same holdout leads.")
+    brier = fields.Float(
+        string="Brier Score",
+        digits=(6, 4),
+        aggregator="avg",
+        help="Mean squared error of the probabilities; lower is better.",
+    )
+    ece = fields.Float(
+        string="Calibration Error",
+        digits=(6, 4),
+        aggregator="avg",
+        help="Average gap between predicted and observed win rates (0 = perfectly calibrated).",
+    )
+    previous_auc = fields.Float(
+        string="AUC of the Model in Use",
+        digits=(5, 3),
+        help="The model in use before, measured on the same holdout leads.",
+    )
     calibration = fields.Json(help="Predicted against observed win rate per probability bin.")
     lift = fields.Json(help="Win rate per tenth of the holdout leads, best scores first.")
     payload = fields.Json(help="The learned numbers: encodings, weights, averages.")
@@ -69,7 +85,7 @@ class CrmLeadScoringModel(models.Model):
 
     def _render_report(self):
         """Calibration and lift tables a sales manager reads."""
-        _ = self.env._
+        _t = self.env._
         rows = "".join(
             f"<tr><td>{b['predicted'] * 100:.0f} %</td><td>{b['observed'] * 100:.0f} %</td><td>{b['count']}</td></tr>"
             for b in self.calibration or []
@@ -79,12 +95,12 @@ class CrmLeadScoringModel(models.Model):
             for d in self.lift or []
         )
         return (
-            f"<h5>{_('Are the probabilities right?')}</h5>"
-            f"<table class='table table-sm'><thead><tr><th>{_('Predicted')}</th><th>{_('Observed')}</th>"
-            f"<th>{_('Leads')}</th></tr></thead><tbody>{rows}</tbody></table>"
-            f"<h5>{_('Do the best scores win more?')}</h5>"
-            f"<table class='table table-sm'><thead><tr><th>{_('Tenth (best first)')}</th><th>{_('Win rate')}</th>"
-            f"<th>{_('Lift')}</th></tr></thead><tbody>{lift_rows}</tbody></table>"
+            f"<h5>{_t('Are the probabilities right?')}</h5>"
+            f"<table class='table table-sm'><thead><tr><th>{_t('Predicted')}</th><th>{_t('Observed')}</th>"
+            f"<th>{_t('Leads')}</th></tr></thead><tbody>{rows}</tbody></table>"
+            f"<h5>{_t('Do the best scores win more?')}</h5>"
+            f"<table class='table table-sm'><thead><tr><th>{_t('Tenth (best first)')}</th><th>{_t('Win rate')}</th>"
+            f"<th>{_t('Lift')}</th></tr></thead><tbody>{lift_rows}</tbody></table>"
         )
 
     # ------------------------------------------------------------------
@@ -94,8 +110,18 @@ class CrmLeadScoringModel(models.Model):
     @api.model
     def _cron_train(self):
         """Retrain every scope with enough history; scores follow."""
-        for company in self.env["res.company"].search([]):
-            self._train_company(company)
+        groups = (
+            self.env["crm.lead"]
+            .sudo()
+            .with_context(active_test=False)
+            ._read_group([("won_status", "in", ("won", "lost"))], ["company_id"])
+        )
+        companies = self.env["res.company"].browse(company.id for (company,) in groups if company)
+        trained = self.browse()
+        for company in companies:
+            trained |= self._train_company(company)
+        if trained:
+            self.env["crm.lead"]._scoring_rescore_all(trained.company_id, reason="model")
 
     def _train_company(self, company, seed=0):
         Lead = self.env["crm.lead"].with_company(company)
@@ -139,8 +165,10 @@ class CrmLeadScoringModel(models.Model):
             holdout_columns = [learning.subset(column, test_idx) for column in columns]
             old_p = learning.Predictor(current.payload).predict(holdout_columns)
             previous_auc = learning.metrics.roc_auc([won[i] for i in test_idx], old_p)
-        worse = previous_auc is not False and previous_auc is not None and (
-            quality["auc"] is None or quality["auc"] < previous_auc - AUC_TOLERANCE
+        worse = (
+            previous_auc is not False
+            and previous_auc is not None
+            and (quality["auc"] is None or quality["auc"] < previous_auc - AUC_TOLERANCE)
         )
         record = self.create(
             {
@@ -167,7 +195,11 @@ class CrmLeadScoringModel(models.Model):
             current.state = "retired"
         _logger.info(
             "Lead scoring: %s model for %s / %s (AUC %.3f, previous %s)",
-            record.state, company.name, team.name or "-", record.auc, previous_auc,
+            record.state,
+            company.name,
+            team.name or "-",
+            record.auc,
+            previous_auc,
         )
         return record
 

@@ -28,7 +28,10 @@ class CrmLeadScoringRule(models.Model):
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", default=lambda self: self.env.company, index=True)
     team_id = fields.Many2one(
-        "crm.team", string="Sales Team", check_company=True, index=True,
+        "crm.team",
+        string="Sales Team",
+        check_company=True,
+        index=True,
         help="Only leads of this team; empty means every team.",
     )
     kind = fields.Selection(
@@ -44,11 +47,10 @@ class CrmLeadScoringRule(models.Model):
     event = fields.Selection(ENGAGEMENT_EVENTS, string="Engagement Event")
     activity_type_id = fields.Many2one(
         "mail.activity.type",
-        string="Activity Type",
         help="For 'Activity done': only activities of this type; empty means any.",
     )
     points = fields.Float(required=True, help="Points given (or taken, when negative) per match or per event.")
-    group_id = fields.Many2one("crm.lead.scoring.group", string="Group", check_company=True, index=True)
+    group_id = fields.Many2one("crm.lead.scoring.group", check_company=True, index=True)
 
     @api.constrains("kind", "domain", "event")
     def _check_rule_definition(self):

@@ -25,8 +25,9 @@ class CrmLeadScoringThreshold(models.Model):
     grade = fields.Selection(GRADES, default="A", help="Fires when the lead reaches this grade or better.")
     min_score = fields.Integer(string="Score", default=80, help="Fires when the score reaches this value.")
     assign_team_id = fields.Many2one("crm.team", string="Assign to Team", check_company=True)
-    assign_user_id = fields.Many2one("res.users", string="Assign to Salesperson", check_company=True,
-                                     domain="[('share', '=', False)]")
+    assign_user_id = fields.Many2one(
+        "res.users", string="Assign to Salesperson", check_company=True, domain="[('share', '=', False)]"
+    )
     activity_type_id = fields.Many2one("mail.activity.type", string="Schedule Activity")
     activity_summary = fields.Char(translate=True)
     activity_days = fields.Integer(string="Due in (days)", default=0)
@@ -50,19 +51,18 @@ class CrmLeadScoringThreshold(models.Model):
     def _fire(self, leads):
         """Run the actions on leads that just crossed; each action is written in the chatter."""
         self.ensure_one()
-        _ = self.env._
         for lead in leads:
             done = []
             values = {}
             if self.assign_team_id and lead.team_id != self.assign_team_id:
                 values["team_id"] = self.assign_team_id.id
-                done.append(_("assigned to team %(team)s", team=self.assign_team_id.name))
+                done.append(self.env._("assigned to team %(team)s", team=self.assign_team_id.name))
             if self.assign_user_id and lead.user_id != self.assign_user_id:
                 values["user_id"] = self.assign_user_id.id
-                done.append(_("assigned to %(user)s", user=self.assign_user_id.name))
+                done.append(self.env._("assigned to %(user)s", user=self.assign_user_id.name))
             if self.tag_ids - lead.tag_ids:
                 values["tag_ids"] = [fields.Command.link(tag.id) for tag in self.tag_ids]
-                done.append(_("tagged %(tags)s", tags=", ".join(self.tag_ids.mapped("name"))))
+                done.append(self.env._("tagged %(tags)s", tags=", ".join(self.tag_ids.mapped("name"))))
             if values:
                 lead.with_context(crm_lead_scoring_skip=True).write(values)
             if self.activity_type_id:
@@ -72,14 +72,16 @@ class CrmLeadScoringThreshold(models.Model):
                     user_id=(self.assign_user_id or lead.user_id or self.env.user).id,
                     date_deadline=fields.Date.add(fields.Date.context_today(self), days=self.activity_days),
                 )
-                done.append(_("activity '%(activity)s' scheduled", activity=self.activity_summary or self.name))
+                done.append(
+                    self.env._("activity '%(activity)s' scheduled", activity=self.activity_summary or self.name)
+                )
             partners = self.notify_user_ids.partner_id
-            body = _(
+            body = self.env._(
                 "Score threshold '%(threshold)s' reached (score %(score)s, grade %(grade)s): %(actions)s.",
                 threshold=self.name,
                 score=lead.score,
                 grade=lead.score_grade,
-                actions=", ".join(done) if done else _("no action needed"),
+                actions=", ".join(done) if done else self.env._("no action needed"),
             )
             lead.message_post(
                 body=body,

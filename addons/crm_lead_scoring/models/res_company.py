@@ -57,8 +57,7 @@ class ResCompany(models.Model):
                 raise ValidationError(self.env._("The engagement half-life must be at least one day."))
             if not 0 <= company.scoring_model_weight <= 100:
                 raise ValidationError(self.env._("The model share must be between 0% and 100%."))
-            if not (100 >= company.scoring_grade_a_min > company.scoring_grade_b_min
-                    > company.scoring_grade_c_min > 0):
+            if not (100 >= company.scoring_grade_a_min > company.scoring_grade_b_min > company.scoring_grade_c_min > 0):
                 raise ValidationError(
                     self.env._("Grade thresholds must decrease from A to C and stay between 1 and 100.")
                 )

@@ -12,20 +12,23 @@ class ScoringCase(TransactionCase):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True, mail_create_nolog=True))
         cls.company = cls.env.company
-        cls.company.write({
-            "scoring_min_closed_leads": 40,
-            "scoring_half_life_days": 10,
-            "scoring_model_weight": 70,
-            "scoring_rule_base": 0,
-            "scoring_grade_a_min": 70,
-            "scoring_grade_b_min": 45,
-            "scoring_grade_c_min": 20,
-        })
+        cls.company.write(
+            {
+                "scoring_min_closed_leads": 40,
+                "scoring_half_life_days": 10,
+                "scoring_model_weight": 70,
+                "scoring_rule_base": 0,
+                "scoring_grade_a_min": 70,
+                "scoring_grade_b_min": 45,
+                "scoring_grade_c_min": 20,
+            }
+        )
         cls.manager = new_test_user(cls.env, "score_manager", groups="sales_team.group_sale_manager")
         cls.salesman = new_test_user(cls.env, "score_salesman", groups="sales_team.group_sale_salesman")
         cls.other_salesman = new_test_user(cls.env, "score_other", groups="sales_team.group_sale_salesman")
-        cls.team = cls.env["crm.team"].create({"name": "Scoring Team", "member_ids": [
-            Command.link(cls.salesman.id), Command.link(cls.other_salesman.id)]})
+        cls.team = cls.env["crm.team"].create(
+            {"name": "Scoring Team", "member_ids": [Command.link(cls.salesman.id), Command.link(cls.other_salesman.id)]}
+        )
         cls.source_web = cls.env["utm.source"].create({"name": "Scoring Web"})
         cls.source_fair = cls.env["utm.source"].create({"name": "Scoring Fair"})
         cls.won_stage = cls.env["crm.stage"].search([("is_won", "=", True)], limit=1)
@@ -44,14 +47,16 @@ class ScoringCase(TransactionCase):
             if rng.random() < flip:
                 won = not won
             outcomes.append(won)
-            vals.append({
-                "name": f"Closed {seed}-{i}",
-                "type": "opportunity",
-                "team_id": cls.team.id,
-                "source_id": (cls.source_web if web else cls.source_fair).id,
-                "expected_revenue": rng.choice([1000, 5000, 20000]),
-                "email_from": f"buyer{i}@example{seed}.com",
-            })
+            vals.append(
+                {
+                    "name": f"Closed {seed}-{i}",
+                    "type": "opportunity",
+                    "team_id": cls.team.id,
+                    "source_id": (cls.source_web if web else cls.source_fair).id,
+                    "expected_revenue": rng.choice([1000, 5000, 20000]),
+                    "email_from": f"buyer{i}@example{seed}.com",
+                }
+            )
         leads = cls.env["crm.lead"].create(vals)
         won_leads = leads.filtered(lambda lead: outcomes[leads.ids.index(lead.id)])
         won_leads.write({"stage_id": cls.won_stage.id})

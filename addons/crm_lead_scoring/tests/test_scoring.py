@@ -15,18 +15,31 @@ class TestRuleScoring(ScoringCase):
         super().setUpClass()
         Rule = cls.env["crm.lead.scoring.rule"]
         cls.engagement_group = cls.env["crm.lead.scoring.group"].create({"name": "Engagement", "cap": 40})
-        cls.rule_revenue = Rule.create({
-            "name": "Big deal", "kind": "fit", "points": 30,
-            "domain": "[('expected_revenue', '>=', 10000)]",
-        })
-        cls.rule_web = Rule.create({
-            "name": "Came from the web", "kind": "fit", "points": 25,
-            "domain": f"[('source_id', '=', {cls.source_web.id})]",
-        })
-        cls.rule_email = Rule.create({
-            "name": "Wrote to us", "kind": "engagement", "event": "email_in", "points": 20,
-            "group_id": cls.engagement_group.id,
-        })
+        cls.rule_revenue = Rule.create(
+            {
+                "name": "Big deal",
+                "kind": "fit",
+                "points": 30,
+                "domain": "[('expected_revenue', '>=', 10000)]",
+            }
+        )
+        cls.rule_web = Rule.create(
+            {
+                "name": "Came from the web",
+                "kind": "fit",
+                "points": 25,
+                "domain": f"[('source_id', '=', {cls.source_web.id})]",
+            }
+        )
+        cls.rule_email = Rule.create(
+            {
+                "name": "Wrote to us",
+                "kind": "engagement",
+                "event": "email_in",
+                "points": 20,
+                "group_id": cls.engagement_group.id,
+            }
+        )
 
     def _lead(self, **values):
         return self.env["crm.lead"].create({"name": "Scored lead", "type": "opportunity", **values})
@@ -59,8 +72,11 @@ class TestRuleScoring(ScoringCase):
         start = fields.Datetime.now()
         with freeze_time(start):
             lead = self._lead(email_from="client@client-co.com")
-            lead.message_post(body="Hello, interested!", message_type="email", author_id=self.env["res.partner"]
-                              .create({"name": "Client", "email": "client@client-co.com"}).id)
+            lead.message_post(
+                body="Hello, interested!",
+                message_type="email",
+                author_id=self.env["res.partner"].create({"name": "Client", "email": "client@client-co.com"}).id,
+            )
             lead._scoring_rescore()
             self.assertEqual(lead.score, 20)
         with freeze_time(start + timedelta(days=10)):  # one half-life later
@@ -99,9 +115,15 @@ class TestRuleScoring(ScoringCase):
         self.assertEqual(lead.score, score)
 
     def test_team_rule_only_for_its_team(self):
-        self.env["crm.lead.scoring.rule"].create({
-            "name": "Team lead", "kind": "fit", "points": 15, "domain": "[]", "team_id": self.team.id,
-        })
+        self.env["crm.lead.scoring.rule"].create(
+            {
+                "name": "Team lead",
+                "kind": "fit",
+                "points": 15,
+                "domain": "[]",
+                "team_id": self.team.id,
+            }
+        )
         in_team = self._lead(team_id=self.team.id)
         other = self._lead(team_id=False)
         self.assertEqual(in_team.score, 15)
@@ -113,19 +135,26 @@ class TestThresholds(ScoringCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.rule = cls.env["crm.lead.scoring.rule"].create({
-            "name": "Big deal", "kind": "fit", "points": 80, "domain": "[('expected_revenue', '>=', 10000)]",
-        })
+        cls.rule = cls.env["crm.lead.scoring.rule"].create(
+            {
+                "name": "Big deal",
+                "kind": "fit",
+                "points": 80,
+                "domain": "[('expected_revenue', '>=', 10000)]",
+            }
+        )
         cls.hot_tag = cls.env["crm.tag"].create({"name": "Hot"})
-        cls.threshold = cls.env["crm.lead.scoring.threshold"].create({
-            "name": "Hot lead",
-            "trigger": "grade",
-            "grade": "A",
-            "assign_user_id": cls.salesman.id,
-            "activity_type_id": cls.env.ref("mail.mail_activity_data_call").id,
-            "activity_summary": "Call the hot lead",
-            "tag_ids": [(6, 0, cls.hot_tag.ids)],
-        })
+        cls.threshold = cls.env["crm.lead.scoring.threshold"].create(
+            {
+                "name": "Hot lead",
+                "trigger": "grade",
+                "grade": "A",
+                "assign_user_id": cls.salesman.id,
+                "activity_type_id": cls.env.ref("mail.mail_activity_data_call").id,
+                "activity_summary": "Call the hot lead",
+                "tag_ids": [(6, 0, cls.hot_tag.ids)],
+            }
+        )
 
     def test_threshold_fires_once_per_crossing(self):
         lead = self.env["crm.lead"].create({"name": "Hot?", "expected_revenue": 50000})

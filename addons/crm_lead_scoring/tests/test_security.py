@@ -37,8 +37,10 @@ class TestScoringSecurity(ScoringCase):
         self.assertEqual(own.score, 10)
 
     def test_manager_edits_rules_and_rescoring_follows(self):
-        rule = self.env["crm.lead.scoring.rule"].with_user(self.manager).create(
-            {"name": "Manager rule", "kind": "fit", "points": 5, "domain": "[]"}
+        rule = (
+            self.env["crm.lead.scoring.rule"]
+            .with_user(self.manager)
+            .create({"name": "Manager rule", "kind": "fit", "points": 5, "domain": "[]"})
         )
         self.assertTrue(rule)
         self.env["crm.lead"]._scoring_rescore_all(commit=False)
@@ -48,8 +50,7 @@ class TestScoringSecurity(ScoringCase):
     def test_other_company_rules_do_not_apply(self):
         other_company = self.env["res.company"].create({"name": "Other Scoring Co"})
         self.env["crm.lead.scoring.rule"].create(
-            {"name": "Other company rule", "kind": "fit", "points": 40, "domain": "[]",
-             "company_id": other_company.id}
+            {"name": "Other company rule", "kind": "fit", "points": 40, "domain": "[]", "company_id": other_company.id}
         )
         lead = self.env["crm.lead"].create({"name": "Here"})
         self.assertEqual(lead.score, 10)

@@ -13,9 +13,14 @@ class TestTraining(ScoringCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.leads, cls.won = cls._make_closed_leads(300, seed=11)
-        cls.rule = cls.env["crm.lead.scoring.rule"].create({
-            "name": "Big deal", "kind": "fit", "points": 50, "domain": "[('expected_revenue', '>=', 10000)]",
-        })
+        cls.rule = cls.env["crm.lead.scoring.rule"].create(
+            {
+                "name": "Big deal",
+                "kind": "fit",
+                "points": 50,
+                "domain": "[('expected_revenue', '>=', 10000)]",
+            }
+        )
         cls.Model = cls.env["crm.lead.scoring.model"]
         cls.open_stage = cls.env["crm.stage"].search([("is_won", "=", False)], limit=1)
 
@@ -23,8 +28,10 @@ class TestTraining(ScoringCase):
         models = self.Model._train_company(self.company)
         company_model = models.filtered(lambda m: not m.team_id)
         self.assertEqual(company_model.state, "active")
-        closed = self.env["crm.lead"].with_context(active_test=False).search_count(
-            [("company_id", "=", self.company.id), ("won_status", "in", ("won", "lost"))]
+        closed = (
+            self.env["crm.lead"]
+            .with_context(active_test=False)
+            .search_count([("company_id", "=", self.company.id), ("won_status", "in", ("won", "lost"))])
         )
         self.assertGreaterEqual(closed, 300)
         self.assertEqual(company_model.won_count + company_model.lost_count, closed)
@@ -32,10 +39,8 @@ class TestTraining(ScoringCase):
         self.assertTrue(company_model.calibration and company_model.lift)
         self.assertIn("Source", company_model.features_summary)
 
-        web = self.env["crm.lead"].create({"name": "Web", "source_id": self.source_web.id,
-                                           "team_id": self.team.id})
-        fair = self.env["crm.lead"].create({"name": "Fair", "source_id": self.source_fair.id,
-                                            "team_id": self.team.id})
+        web = self.env["crm.lead"].create({"name": "Web", "source_id": self.source_web.id, "team_id": self.team.id})
+        fair = self.env["crm.lead"].create({"name": "Fair", "source_id": self.source_fair.id, "team_id": self.team.id})
         self.assertEqual(web.score_source, "blend")
         self.assertTrue(web.score_model_id)
         self.assertGreater(web.score, fair.score)

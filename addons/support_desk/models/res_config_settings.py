@@ -16,6 +16,4 @@ class ResConfigSettings(models.TransientModel):
     def _check_support_sla_warning_share(self):
         for settings in self:
             if not 1 <= settings.support_sla_warning_share <= 99:
-                raise ValidationError(
-                    self.env._("The SLA warning must be between 1% and 99% of the target.")
-                )
+                raise ValidationError(self.env._("The SLA warning must be between 1% and 99% of the target."))
