@@ -16,8 +16,17 @@ def fresh_database(conf, name, modules, demo=False):
     """Drop ``name`` if present and install ``modules`` into it."""
     suite.RUN_CONF = Path(conf)
     suite.drop_database(name)
-    cmd = [*suite.odoo_cmd(), "-c", str(conf), "-d", name, "-i", ",".join(modules), "--stop-after-init",
-           "--log-level=warn"]
+    cmd = [
+        *suite.odoo_cmd(),
+        "-c",
+        str(conf),
+        "-d",
+        name,
+        "-i",
+        ",".join(modules),
+        "--stop-after-init",
+        "--log-level=warn",
+    ]
     if demo:
         cmd.append("--with-demo")
     started = time.perf_counter()

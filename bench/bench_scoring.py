@@ -29,13 +29,12 @@ the log loss.
 
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Timer, arg, count_queries, drop_database, fresh_database, odoo_env, peak_rss_mb  # noqa: E402
+from _common import Timer, arg, drop_database, fresh_database, odoo_env, peak_rss_mb  # noqa: E402
 
 DB_CARAVAN = "crm_suite_bench_caravan"
 CATEGORICAL = ("MOSTYPE", "MOSHOOFD")
@@ -58,8 +57,13 @@ def import_caravan(env, frame):
     existing = set(env["ir.model.fields"].search([("model", "=", "crm.lead")]).mapped("name"))
     env["ir.model.fields"].create(
         [
-            {"model_id": lead_model.id, "name": f"x_{c.lower()}", "field_description": c, "ttype": "integer",
-             "state": "manual"}
+            {
+                "model_id": lead_model.id,
+                "name": f"x_{c.lower()}",
+                "field_description": c,
+                "ttype": "integer",
+                "state": "manual",
+            }
             for c in numeric
             if f"x_{c.lower()}" not in existing
         ]
@@ -150,8 +154,10 @@ def bench_caravan(conf, seeds, keep):
     from sklearn.model_selection import train_test_split  # noqa: PLC0415
 
     frame, won = load_caravan()
-    print(f"Caravan: {len(won)} prospects, {int(won.sum())} buyers ({won.mean() * 100:.1f} %), "
-          f"{frame.shape[1]} attributes")
+    print(
+        f"Caravan: {len(won)} prospects, {int(won.sum())} buyers ({won.mean() * 100:.1f} %), "
+        f"{frame.shape[1]} attributes"
+    )
     install_s = fresh_database(conf, DB_CARAVAN, ["crm_lead_scoring"])
     print(f"  database with crm_lead_scoring installed in {install_s:.0f} s")
     results = {"ours": [], "odoo": []}
@@ -161,19 +167,20 @@ def bench_caravan(conf, seeds, keep):
             ids, fields_used = import_caravan(env, frame)
         print(f"  imported as leads in {timer.seconds:.1f} s: {len(fields_used) - 1} integer fields + tags")
         company = env.company
-        company.write({
-            "scoring_field_ids": [(6, 0, env["ir.model.fields"].search(
-                [("model", "=", "crm.lead"), ("name", "in", fields_used)]).ids)],
-            "scoring_min_closed_leads": 100,
-        })
+        company.write(
+            {
+                "scoring_field_ids": [
+                    (6, 0, env["ir.model.fields"].search([("model", "=", "crm.lead"), ("name", "in", fields_used)]).ids)
+                ],
+                "scoring_min_closed_leads": 100,
+            }
+        )
         params = env["ir.config_parameter"].sudo()
         params.set_param("crm.pls_fields", ",".join(fields_used))
         params.set_param("crm.pls_start_date", "2000-01-01")
         env.cr.commit()
         for seed in range(seeds):
-            train_idx, test_idx = train_test_split(
-                np.arange(len(won)), test_size=0.3, stratify=won, random_state=seed
-            )
+            train_idx, test_idx = train_test_split(np.arange(len(won)), test_size=0.3, stratify=won, random_state=seed)
             set_outcomes(env, ids, won, train_idx, test_idx)
             test_ids = [ids[i] for i in test_idx]
             y_test = won[test_idx]
@@ -195,19 +202,21 @@ def bench_caravan(conf, seeds, keep):
             env.cr.commit()
     if not keep:
         drop_database(conf, DB_CARAVAN)
-    mean = {
-        who: {key: statistics.fmean(r[key] for r in runs) for key in runs[0]} for who, runs in results.items()
-    }
+    mean = {who: {key: statistics.fmean(r[key] for r in runs) for key in runs[0]} for who, runs in results.items()}
     print(f"Caravan, mean of {seeds} stratified 70/30 splits:")
     print(f"  {'':6} {'ROC AUC':>8} {'log loss':>9} {'Brier':>7} {'ECE':>7} {'train+score s':>14}")
     for who in ("ours", "odoo"):
         m = mean[who]
-        print(f"  {who:6} {m['auc']:8.4f} {m['logloss']:9.4f} {m['brier']:7.4f} {m['ece']:7.4f} "
-              f"{statistics.fmean(timings[who]):14.2f}")
+        print(
+            f"  {who:6} {m['auc']:8.4f} {m['logloss']:9.4f} {m['brier']:7.4f} {m['ece']:7.4f} "
+            f"{statistics.fmean(timings[who]):14.2f}"
+        )
     ours, odoo_ = mean["ours"], mean["odoo"]
-    print(f"  AUC gain {ours['auc'] - odoo_['auc']:+.4f} (target +0.05); log loss "
-          f"{(1 - ours['logloss'] / odoo_['logloss']) * 100:.1f} % lower (target 15 %); ECE {ours['ece']:.4f} "
-          f"(target <= 0.05)")
+    print(
+        f"  AUC gain {ours['auc'] - odoo_['auc']:+.4f} (target +0.05); log loss "
+        f"{(1 - ours['logloss'] / odoo_['logloss']) * 100:.1f} % lower (target 15 %); ECE {ours['ece']:.4f} "
+        f"(target <= 0.05)"
+    )
     return mean
 
 

@@ -24,6 +24,8 @@ NUMERIC = "numeric"  # a number or None
 LOG = "log"  # a positive amount or None, learned on log1p
 BOOL = "bool"  # True/False
 KINDS = (CATEGORY, MULTI, NUMERIC, LOG, BOOL)
+MIN_SCALE = 0.05  # standardisation never divides by less (a log1p of days: about an hour apart)
+CLIP = 5.0  # standardised values beyond this many deviations count as this many
 
 
 @dataclass
@@ -77,7 +79,8 @@ class Featurizer:
                 filled = np.where(np.isnan(raw), fill, raw)
                 spec["fill"] = fill
                 spec["mean"] = float(filled.mean()) if len(filled) else 0.0
-                spec["scale"] = (float(filled.std()) if len(filled) else 0.0) or 1.0
+                # a near-constant column must not blow up on a slightly different new value
+                spec["scale"] = max(float(filled.std()) if len(filled) else 0.0, MIN_SCALE)
                 spec["missing_indicator"] = bool(len(present) < len(raw))
             self.specs.append(spec)
         return self
@@ -129,7 +132,7 @@ class Featurizer:
             elif spec["kind"] in (NUMERIC, LOG):
                 raw = np.array([_number(v, spec["kind"]) for v in values], dtype=float)
                 missing = np.isnan(raw)
-                scaled = (np.where(missing, spec["fill"], raw) - spec["mean"]) / spec["scale"]
+                scaled = np.clip((np.where(missing, spec["fill"], raw) - spec["mean"]) / spec["scale"], -CLIP, CLIP)
                 block = scaled[:, None]
                 if spec["missing_indicator"]:
                     block = np.hstack([block, missing[:, None].astype(float)])

@@ -39,6 +39,15 @@ FREE_MAIL_DOMAINS = frozenset(
     "wanadoo.fr proton.me protonmail.com mail.com yandex.com".split()
 )
 BATCH = 2000
+SCORE_FIELDS = [
+    "score",
+    "score_grade",
+    "score_source",
+    "score_explanation",
+    "score_model_id",
+    "score_date",
+    "score_pending",
+]
 
 
 class CrmLead(models.Model):
@@ -63,11 +72,16 @@ class CrmLead(models.Model):
     )
     score_date = fields.Datetime(string="Scored On", readonly=True, copy=False)
     score_history_ids = fields.One2many("crm.lead.score.history", "lead_id")
+    score_pending = fields.Boolean(
+        readonly=True, copy=False, help="Created or changed since it was last scored: the scoring job takes it next."
+    )
     score_trend = fields.Integer(
         compute="_compute_score_trend",
         string="Change in 30 Days",
         help="Score now minus the score 30 days ago.",
     )
+
+    _score_pending_idx = models.Index("(id) WHERE score_pending")
 
     # ------------------------------------------------------------------
     # Computes
@@ -117,8 +131,20 @@ class CrmLead(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        """New leads are scored by the scoring job right after the commit, off the creator's request.
+
+        With ``crm_lead_scoring_sync`` in the context they are scored at once instead.
+        """
+        context = self.env.context
+        deferred = not context.get("crm_lead_scoring_skip") and not context.get("crm_lead_scoring_sync")
+        if deferred:
+            vals_list = [{"score_pending": True, **vals} for vals in vals_list]
         leads = super().create(vals_list)
-        if not self.env.context.get("crm_lead_scoring_skip"):
+        if deferred:
+            cron = self.env.ref("crm_lead_scoring.ir_cron_scoring_pending", raise_if_not_found=False)
+            if cron:
+                cron._trigger()
+        elif context.get("crm_lead_scoring_sync"):
             leads._scoring_rescore(reason="create")
         return leads
 
@@ -438,9 +464,44 @@ class CrmLead(models.Model):
         for chunk in split_every(BATCH, ids):
             done += self._scoring_score_batch(list(chunk), reason)
             if commit:
-                # each batch is kept even if a later one fails: the cron resumes where it stopped
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+                self._scoring_commit(len(chunk), len(ids) - done)
         return done
+
+    @api.model
+    def _cron_score_pending(self, commit=None):
+        """Score the leads created since the last run, claiming them so that several servers share the work."""
+        if commit is None:
+            commit = not odoo_module.current_test
+        self.env.flush_all()
+        done = 0
+        while True:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM crm_lead WHERE score_pending ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+                    BATCH,
+                )
+            )
+            ids = [row[0] for row in self.env.cr.fetchall()]
+            if not ids:
+                break
+            # closed leads need no score: they only leave the queue
+            self.env.cr.execute(
+                SQL("UPDATE crm_lead SET score_pending = false WHERE id = ANY(%s) AND won_status <> 'pending'", ids)
+            )
+            self._scoring_score_batch(ids, "create")
+            done += len(ids)
+            if commit and not self._scoring_commit(len(ids)):
+                break
+        self.invalidate_model(["score_pending"])
+        return done
+
+    def _scoring_commit(self, processed, remaining=None):
+        """Commit a batch; inside a cron job, report progress (the job reruns at once if time ran out)."""
+        if self.env.context.get("cron_id"):
+            return self.env["ir.cron"]._commit_progress(processed, remaining=remaining)
+        # each batch is kept even if a later one fails: the job resumes where it stopped
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+        return True
 
     @api.model
     def _cron_rescore(self):
@@ -449,8 +510,15 @@ class CrmLead(models.Model):
 
     def _scoring_score_batch(self, ids, reason):
         now = fields.Datetime.now()
-        # rows a user is editing right now are skipped, not waited for: they are rescored on save
-        self.env.cr.execute(SQL("SELECT id FROM crm_lead WHERE id = ANY(%s) ORDER BY id FOR UPDATE SKIP LOCKED", ids))
+        self.env.flush_all()  # the facts are read in SQL: pending ORM writes (a message just posted) first
+        # only open leads get a score; rows a user is editing right now are skipped, not waited for
+        self.env.cr.execute(
+            SQL(
+                """SELECT id FROM crm_lead WHERE id = ANY(%s) AND won_status = 'pending'
+                 ORDER BY id FOR UPDATE SKIP LOCKED""",
+                ids,
+            )
+        )
         locked = {row[0] for row in self.env.cr.fetchall()}
         ids = [i for i in ids if i in locked]
         if not ids:
@@ -461,7 +529,6 @@ class CrmLead(models.Model):
 
     def _scoring_compute(self, ids, now):
         """``{lead_id: (score, grade, source, factors, model_id)}`` for open leads."""
-        self.env.flush_all()  # the facts are read in SQL: pending ORM writes (a message just posted) first
         rows = self._scoring_rows(ids, now)
         engagement = self._scoring_engagement(rows, now)
         by_company = defaultdict(list)
@@ -575,7 +642,7 @@ class CrmLead(models.Model):
             SQL("SELECT id, score, score_grade, company_id, team_id FROM crm_lead WHERE id = ANY(%s)", ids)
         )
         before = {row[0]: row[1:] for row in self.env.cr.fetchall()}
-        self.flush_model(["score", "score_grade", "score_source", "score_explanation", "score_model_id", "score_date"])
+        self.flush_model(SCORE_FIELDS)
         values = SQL(", ").join(
             SQL(
                 "(%s::int, %s::int, %s::varchar, %s::varchar, %s::jsonb, %s::int)",
@@ -591,7 +658,7 @@ class CrmLead(models.Model):
         self.env.cr.execute(
             SQL(
                 """UPDATE crm_lead AS l
-                      SET score = v.score, score_grade = v.grade, score_source = v.source,
+                      SET score = v.score, score_grade = v.grade, score_source = v.source, score_pending = false,
                           score_explanation = v.factors, score_model_id = v.model_id, score_date = %s
                      FROM (VALUES %s) AS v(id, score, grade, source, factors, model_id)
                     WHERE l.id = v.id""",
@@ -639,6 +706,7 @@ class CrmLead(models.Model):
                 "score_model_id",
                 "score_date",
                 "score_history_ids",
+                "score_pending",
             ]
         )
         self._scoring_fire_thresholds(changed, before)

@@ -10,7 +10,10 @@ class ScoringCase(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True, mail_create_nolog=True))
+        # leads are scored as they are created (the scoring job's own path is tested on its own)
+        cls.env = cls.env(
+            context=dict(cls.env.context, tracking_disable=True, mail_create_nolog=True, crm_lead_scoring_sync=True)
+        )
         cls.company = cls.env.company
         cls.company.write(
             {

@@ -127,3 +127,29 @@ class TestBlend(BaseCase):
 
     def test_grades(self):
         self.assertEqual([blend.grade(s, 70, 45, 20) for s in (90, 70, 69, 45, 20, 19)], list("AABBCD"))
+
+
+class TestFeaturizer(BaseCase):
+    def test_near_constant_column_does_not_explode(self):
+        ages = [1e-5 + i * 1e-7 for i in range(50)]
+        featurizer = features.Featurizer().fit([features.Column("age", "Age", features.LOG, ages)])
+        encoded = featurizer.transform([features.Column("age", "Age", features.LOG, [0.0, 400.0])])
+        self.assertTrue((abs(encoded) <= features.CLIP).all())
+        self.assertLess(abs(encoded[0, 0]), 0.01)
+
+    def test_unknown_category_and_missing_number(self):
+        columns = [
+            features.Column("src", "Source", features.CATEGORY, [("a", "A")] * 6 + [("b", "B")] * 2),
+            features.Column("rev", "Revenue", features.NUMERIC, [1.0, None, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]),
+        ]
+        featurizer = features.Featurizer(min_count=5).fit(columns)
+        self.assertEqual(featurizer.feature_names, ["src=a", "rev", "rev:missing"])
+        row = featurizer.transform(
+            [
+                features.Column("src", "Source", features.CATEGORY, [("zz", "Zz")]),
+                features.Column("rev", "Revenue", features.NUMERIC, [None]),
+            ]
+        )
+        self.assertEqual(row[0, 0], 0.0)
+        self.assertEqual(row[0, 2], 1.0)
+        self.assertEqual(featurizer.describe(1, None), "Revenue: unknown")

@@ -181,3 +181,41 @@ class TestThresholds(ScoringCase):
         self.assertFalse(lead.user_id == self.salesman and lead.activity_ids)
         lead.expected_revenue = 10000
         self.assertEqual(lead.user_id, self.salesman)
+
+
+@tagged("post_install", "-at_install")
+class TestScoringJob(ScoringCase):
+    """Without the sync flag, creating a lead only queues it; the triggered job scores it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["crm.lead.scoring.rule"].create(
+            {"name": "Big deal", "kind": "fit", "points": 30, "domain": "[('expected_revenue', '>=', 10000)]"}
+        )
+        cls.cron = cls.env.ref("crm_lead_scoring.ir_cron_scoring_pending")
+
+    def test_create_queues_and_triggers_the_job(self):
+        Lead = self.env["crm.lead"].with_context(crm_lead_scoring_sync=False)
+        triggers_before = self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.cron.id)])
+        leads = Lead.create([{"name": "Queued 1", "expected_revenue": 20000}, {"name": "Queued 2"}])
+        self.assertEqual(leads.mapped("score_pending"), [True, True])
+        self.assertFalse(leads.mapped("score_grade")[0])
+        self.assertGreater(self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.cron.id)]), triggers_before)
+        self.assertEqual(self.env["crm.lead"]._cron_score_pending(), 2)
+        self.assertEqual(leads.mapped("score_pending"), [False, False])
+        self.assertEqual(leads.mapped("score"), [30, 0])
+        self.assertEqual(leads[0].score_history_ids.reason, "create")
+        self.assertEqual(self.env["crm.lead"]._cron_score_pending(), 0, "nothing left in the queue")
+
+    def test_closed_lead_leaves_the_queue_unscored(self):
+        lead = (
+            self.env["crm.lead"]
+            .with_context(crm_lead_scoring_sync=False)
+            .create({"name": "Lost at once", "expected_revenue": 20000})
+        )
+        lead.action_set_lost(lost_reason_id=self.lost_reason.id)
+        self.assertEqual(lead.won_status, "lost")
+        self.assertEqual(self.env["crm.lead"]._cron_score_pending(), 1)
+        self.assertFalse(lead.score_pending)
+        self.assertFalse(lead.score_grade)
