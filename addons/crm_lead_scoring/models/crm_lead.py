@@ -125,6 +125,31 @@ class CrmLead(models.Model):
         for lead in self:
             lead.score_trend = lead.score - before[lead.id] if lead.id in before else 0
 
+    def _compute_probabilities(self):
+        """Odoo's predictive probability, except where the company lets the score drive it."""
+        was_automated = {lead.id: lead.active and lead.is_automated_probability for lead in self}
+        super()._compute_probabilities()
+        for lead in self:
+            if lead.score_grade and lead.company_id.scoring_drives_probability and lead.won_status == "pending":
+                lead.automated_probability = lead.score
+                if was_automated[lead.id]:
+                    lead.probability = lead.score
+
+    def _update_automated_probabilities(self):
+        """After Odoo's daily recompute, put the scores back where they drive the probability."""
+        super()._update_automated_probabilities()
+        self.env.cr.execute(
+            """UPDATE crm_lead l
+                  SET probability = CASE WHEN l.probability = l.automated_probability THEN l.score
+                                         ELSE l.probability END,
+                      automated_probability = l.score
+                 FROM res_company c
+                WHERE c.id = l.company_id AND c.scoring_drives_probability
+                  AND l.score_grade IS NOT NULL AND l.won_status = 'pending'
+                  AND l.automated_probability IS DISTINCT FROM l.score"""
+        )
+        self.invalidate_model(["probability", "automated_probability"])
+
     # ------------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------------
@@ -659,9 +684,16 @@ class CrmLead(models.Model):
             SQL(
                 """UPDATE crm_lead AS l
                       SET score = v.score, score_grade = v.grade, score_source = v.source, score_pending = false,
-                          score_explanation = v.factors, score_model_id = v.model_id, score_date = %s
-                     FROM (VALUES %s) AS v(id, score, grade, source, factors, model_id)
-                    WHERE l.id = v.id""",
+                          score_explanation = v.factors, score_model_id = v.model_id, score_date = %s,
+                          -- the score drives the automated probability where the company asks for it, as
+                          -- crm's own cron does it: a probability set by hand is left alone
+                          probability = CASE WHEN c.scoring_drives_probability
+                                              AND (l.probability = l.automated_probability OR l.probability IS NULL)
+                                             THEN v.score ELSE l.probability END,
+                          automated_probability = CASE WHEN c.scoring_drives_probability
+                                                       THEN v.score ELSE l.automated_probability END
+                     FROM (VALUES %s) AS v(id, score, grade, source, factors, model_id), res_company c
+                    WHERE l.id = v.id AND c.id = l.company_id""",
                 now,
                 values,
             )
@@ -697,7 +729,13 @@ class CrmLead(models.Model):
                     history,
                 )
             )
-        self.browse(ids).invalidate_recordset(
+        leads = self.browse(ids)
+        leads.invalidate_recordset(["probability", "automated_probability"])
+        # stored computes depending on the probability follow through the ORM
+        for field_name in ("prorated_revenue", "recurring_revenue_monthly_prorated", "recurring_revenue_prorated"):
+            if field_name in self._fields:
+                self.env.add_to_compute(self._fields[field_name], leads)
+        leads.invalidate_recordset(
             [
                 "score",
                 "score_grade",

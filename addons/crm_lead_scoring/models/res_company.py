@@ -26,6 +26,12 @@ class ResCompany(models.Model):
         default=0,
         help="Points every lead starts with before the rules add or take points.",
     )
+    scoring_drives_probability = fields.Boolean(
+        string="Score Drives Probability",
+        default=True,
+        help="The lead's automated probability follows its score, so that Odoo's lead assignment "
+        "(highest probability first) and the forecast use it. A probability set by hand is kept.",
+    )
     scoring_grade_a_min = fields.Integer(string="Grade A From", default=70)
     scoring_grade_b_min = fields.Integer(string="Grade B From", default=45)
     scoring_grade_c_min = fields.Integer(string="Grade C From", default=20)

@@ -11,4 +11,5 @@ class ResConfigSettings(models.TransientModel):
     scoring_grade_a_min = fields.Integer(related="company_id.scoring_grade_a_min", readonly=False)
     scoring_grade_b_min = fields.Integer(related="company_id.scoring_grade_b_min", readonly=False)
     scoring_grade_c_min = fields.Integer(related="company_id.scoring_grade_c_min", readonly=False)
+    scoring_drives_probability = fields.Boolean(related="company_id.scoring_drives_probability", readonly=False)
     scoring_field_ids = fields.Many2many(related="company_id.scoring_field_ids", readonly=False)

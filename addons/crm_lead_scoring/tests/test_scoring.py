@@ -219,3 +219,40 @@ class TestScoringJob(ScoringCase):
         self.assertEqual(self.env["crm.lead"]._cron_score_pending(), 1)
         self.assertFalse(lead.score_pending)
         self.assertFalse(lead.score_grade)
+
+
+@tagged("post_install", "-at_install")
+class TestScoreDrivesProbability(ScoringCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["crm.lead.scoring.rule"].create(
+            {"name": "Big deal", "kind": "fit", "points": 60, "domain": "[('expected_revenue', '>=', 10000)]"}
+        )
+
+    def test_probability_follows_the_score(self):
+        lead = self.env["crm.lead"].create({"name": "Big", "expected_revenue": 20000})
+        self.assertEqual((lead.automated_probability, lead.probability), (60, 60))
+        self.assertEqual(lead.prorated_revenue, 12000)
+        lead.expected_revenue = 100
+        self.assertEqual((lead.automated_probability, lead.probability), (0, 0))
+
+    def test_probability_set_by_hand_is_kept(self):
+        lead = self.env["crm.lead"].create({"name": "Big", "expected_revenue": 20000})
+        lead.probability = 35
+        lead.expected_revenue = 30000
+        self.assertEqual(lead.probability, 35)
+        self.assertEqual(lead.automated_probability, 60)
+
+    def test_odoo_daily_recompute_keeps_the_score(self):
+        self.env["ir.config_parameter"].sudo().set_param("crm.pls_start_date", "2000-01-01")
+        lead = self.env["crm.lead"].create({"name": "Big", "expected_revenue": 20000})
+        self.env["crm.lead"]._cron_update_automated_probabilities()
+        lead.invalidate_recordset()
+        self.assertEqual((lead.automated_probability, lead.probability), (60, 60))
+
+    def test_option_off_leaves_odoo_probability(self):
+        self.company.scoring_drives_probability = False
+        lead = self.env["crm.lead"].create({"name": "Big", "expected_revenue": 20000})
+        self.assertEqual(lead.score, 60)
+        self.assertNotEqual(lead.automated_probability, 60)
