@@ -128,16 +128,17 @@ class CrmLead(models.Model):
     def _compute_probabilities(self):
         """Odoo's predictive probability, except where the company lets the score drive it."""
         was_automated = {lead.id: lead.active and lead.is_automated_probability for lead in self}
-        super()._compute_probabilities()
+        result = super()._compute_probabilities()
         for lead in self:
             if lead.score_grade and lead.company_id.scoring_drives_probability and lead.won_status == "pending":
                 lead.automated_probability = lead.score
                 if was_automated[lead.id]:
                     lead.probability = lead.score
+        return result
 
     def _update_automated_probabilities(self):
         """After Odoo's daily recompute, put the scores back where they drive the probability."""
-        super()._update_automated_probabilities()
+        result = super()._update_automated_probabilities()
         self.env.cr.execute(
             """UPDATE crm_lead l
                   SET probability = CASE WHEN l.probability = l.automated_probability THEN l.score
@@ -149,6 +150,7 @@ class CrmLead(models.Model):
                   AND l.automated_probability IS DISTINCT FROM l.score"""
         )
         self.invalidate_model(["probability", "automated_probability"])
+        return result
 
     # ------------------------------------------------------------------
     # CRUD
