@@ -19,4 +19,9 @@
         "views/res_config_settings_views.xml",
         "views/crm_lead_scoring_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "crm_lead_scoring/static/tests/tours/**/*",
+        ],
+    },
 }

@@ -3,3 +3,4 @@ from . import test_settings
 from . import test_scoring
 from . import test_training
 from . import test_security
+from . import test_tour
