@@ -1,6 +1,8 @@
 import logging
 import time
 
+from markupsafe import Markup, escape
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -85,7 +87,17 @@ class CrmLeadScoringModel(models.Model):
 
     def _render_report(self):
         """Calibration and lift tables a sales manager reads."""
-        _t = self.env._
+        words = {
+            "calibration": self.env._("Are the probabilities right?"),
+            "predicted": self.env._("Predicted"),
+            "observed": self.env._("Observed"),
+            "leads": self.env._("Leads"),
+            "lift": self.env._("Do the best scores win more?"),
+            "tenth": self.env._("Tenth (best first)"),
+            "win_rate": self.env._("Win rate"),
+            "lift_col": self.env._("Lift"),
+        }
+        words = {key: escape(value) for key, value in words.items()}
         rows = "".join(
             f"<tr><td>{b['predicted'] * 100:.0f} %</td><td>{b['observed'] * 100:.0f} %</td><td>{b['count']}</td></tr>"
             for b in self.calibration or []
@@ -94,13 +106,13 @@ class CrmLeadScoringModel(models.Model):
             f"<tr><td>{d['decile']}</td><td>{d['win_rate'] * 100:.1f} %</td><td>×{d['lift']:.2f}</td></tr>"
             for d in self.lift or []
         )
-        return (
-            f"<h5>{_t('Are the probabilities right?')}</h5>"
-            f"<table class='table table-sm'><thead><tr><th>{_t('Predicted')}</th><th>{_t('Observed')}</th>"
-            f"<th>{_t('Leads')}</th></tr></thead><tbody>{rows}</tbody></table>"
-            f"<h5>{_t('Do the best scores win more?')}</h5>"
-            f"<table class='table table-sm'><thead><tr><th>{_t('Tenth (best first)')}</th><th>{_t('Win rate')}</th>"
-            f"<th>{_t('Lift')}</th></tr></thead><tbody>{lift_rows}</tbody></table>"
+        return Markup(
+            f"<h5>{words['calibration']}</h5>"
+            f"<table class='table table-sm'><thead><tr><th>{words['predicted']}</th><th>{words['observed']}</th>"
+            f"<th>{words['leads']}</th></tr></thead><tbody>{rows}</tbody></table>"
+            f"<h5>{words['lift']}</h5>"
+            f"<table class='table table-sm'><thead><tr><th>{words['tenth']}</th><th>{words['win_rate']}</th>"
+            f"<th>{words['lift_col']}</th></tr></thead><tbody>{lift_rows}</tbody></table>"
         )
 
     # ------------------------------------------------------------------

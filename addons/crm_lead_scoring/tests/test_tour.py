@@ -14,10 +14,12 @@ class SalespersonTourMixin:
         cls.hot = Lead.create(
             {"name": "Tour Hot Lead", "type": "opportunity", "expected_revenue": 40000, "user_id": cls.salesman.id}
         )
-        Lead.create({"name": "Tour Warm Lead", "type": "opportunity", "expected_revenue": 20000,
-                     "user_id": cls.salesman.id})
-        Lead.create({"name": "Tour Cold Lead", "type": "opportunity", "expected_revenue": 100,
-                     "user_id": cls.salesman.id})
+        Lead.create(
+            {"name": "Tour Warm Lead", "type": "opportunity", "expected_revenue": 20000, "user_id": cls.salesman.id}
+        )
+        Lead.create(
+            {"name": "Tour Cold Lead", "type": "opportunity", "expected_revenue": 100, "user_id": cls.salesman.id}
+        )
 
     def test_salesperson_day(self):
         self.assertEqual(self.hot.score, 80)
