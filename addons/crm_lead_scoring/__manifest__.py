@@ -19,6 +19,7 @@
         "views/res_config_settings_views.xml",
         "views/crm_lead_scoring_menus.xml",
     ],
+    "demo": ["demo/crm_lead_scoring_demo.xml"],
     "assets": {
         "web.assets_tests": [
             "crm_lead_scoring/static/tests/tours/**/*",
