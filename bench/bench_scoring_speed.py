@@ -1,0 +1,191 @@
+"""Speed of lead scoring on the generator's data, against Odoo's own recompute, in the same run.
+
+Part of ``make bench-scoring`` (see ``bench_scoring.py``). On a database made
+by ``tools/datagen.py`` it prints:
+
+- the quality of this addon's model and of Odoo's naive Bayes on the
+  generator's leads (closed leads split 70/30, the 30 % reopened), and of this
+  addon's model with and without the engagement facts;
+- training time; full rescoring of the open leads (time, leads per second,
+  queries per 1,000 leads) against Odoo's ``_cron_update_automated_probabilities``
+  on the same database;
+- the time to create a lead one at a time with the scoring and with it
+  switched off (``crm_lead_scoring_skip``), and their queries.
+"""
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+from _common import ROOT, Timer, count_queries, drop_database, fresh_database, odoo_env, peak_rss_mb
+
+DB_SPEED = "crm_suite_bench_scoring"
+SUITE = ["crm_lead_scoring", "support_desk", "sale_quote_to_cash", "crm_customer_360"]
+ENGAGEMENT = {"emails_in", "emails_out", "activities_done", "days_since_contact"}
+
+
+def _generate(conf, leads):
+    started = time.perf_counter()
+    cmd = [
+        sys.executable,
+        str(ROOT / "tools" / "datagen.py"),
+        "-c",
+        str(conf),
+        "-d",
+        DB_SPEED,
+        "--size",
+        str(leads),
+        "--seed",
+        "42",
+    ]
+    if subprocess.run(cmd, check=False).returncode:
+        raise SystemExit("the data generator failed")
+    return time.perf_counter() - started
+
+
+def _quality_on_generator(env):
+    """Ours (with and without engagement) against Odoo's naive Bayes on a 70/30 split of the closed leads."""
+    from bench_scoring import measures  # noqa: PLC0415
+    from sklearn.model_selection import train_test_split  # noqa: PLC0415
+
+    from odoo.addons.crm_lead_scoring.engine import model as learning  # noqa: PLC0415
+
+    Lead = env["crm.lead"]
+    company = env.company
+    closed = Lead._scoring_closed_lead_ids(company)
+    env.cr.execute(
+        "SELECT id, won_status, active, probability, automated_probability, stage_id, date_closed"
+        " FROM crm_lead WHERE id = ANY(%s) ORDER BY id",
+        [list(closed)],
+    )
+    saved = env.cr.fetchall()
+    ids = [row[0] for row in saved]
+    won = np.array([1 if row[1] == "won" else 0 for row in saved])
+    train_idx, test_idx = train_test_split(np.arange(len(ids)), test_size=0.3, stratify=won, random_state=0)
+    train_ids = [ids[i] for i in train_idx]
+    test_ids = [ids[i] for i in test_idx]
+    y_test = won[test_idx]
+    # learn from the training leads with and without engagement, measured on the test leads as closed
+    columns, col_ids, y = Lead._scoring_training_data(train_ids)
+    test_columns, test_col_ids, _y = Lead._scoring_training_data(test_ids)
+    assert col_ids == train_ids and test_col_ids == test_ids
+    results = {}
+    for label, keep in (("ours", None), ("ours_no_engagement", ENGAGEMENT)):
+        use = [c for c in columns if not keep or c.key not in keep]
+        use_test = [c for c in test_columns if not keep or c.key not in keep]
+        payload, _quality, _holdout = learning.train(use, y, seed=0)
+        results[label] = measures(y_test, learning.Predictor(payload).predict(use_test))
+    # Odoo: the test leads reopened, frequencies rebuilt from the training leads only
+    open_stage = env["crm.stage"].search([("is_won", "=", False)], limit=1)
+    env.flush_all()
+    env.cr.execute(
+        "UPDATE crm_lead SET won_status='pending', active=true, probability=10, automated_probability=10,"
+        " stage_id=%s, date_closed=NULL WHERE id = ANY(%s)",
+        [open_stage.id, test_ids],
+    )
+    env.invalidate_all()
+    params = env["ir.config_parameter"].sudo()
+    params.set_param("crm.pls_start_date", "2000-01-01")
+    Lead._rebuild_pls_frequency_table()
+    probabilities, _tooltip = Lead.browse(test_ids)._pls_get_naive_bayes_probabilities(batch_mode=True)
+    results["odoo"] = measures(y_test, [probabilities.get(i, 0.0) / 100.0 for i in test_ids])
+    env.cr.rollback()  # the closed leads get their outcome back
+    env.invalidate_all()
+    return results, len(train_ids), len(test_ids)
+
+
+def _create_leads(env, count, context):
+    Lead = env["crm.lead"].with_context(**context)
+    tag = env["crm.tag"].search([], limit=1)
+    env.flush_all()
+    with count_queries(env.cr) as queries, Timer() as timer:
+        for i in range(count):
+            Lead.create(
+                {
+                    "name": f"Bench lead {i}",
+                    "email_from": f"buyer{i}@bench{i % 50}.com",
+                    "expected_revenue": 1000 + i,
+                    "tag_ids": [(6, 0, tag.ids)],
+                }
+            )
+        env.flush_all()
+    return timer.seconds / count * 1000, queries["queries"] / count
+
+
+def bench_speed(conf, leads, keep):
+    print(f"Speed: database with {leads} generated leads")
+    fresh_database(conf, DB_SPEED, SUITE)
+    seconds = _generate(conf, leads)
+    print(f"  generated in {seconds:.0f} s")
+    summary = {}
+    with odoo_env(conf, DB_SPEED) as env:
+        Lead = env["crm.lead"]
+        company = env.company
+        env.cr.execute("SELECT won_status, count(*) FROM crm_lead GROUP BY won_status")
+        print("  leads by outcome:", dict(env.cr.fetchall()))
+
+        results, n_train, n_test = _quality_on_generator(env)
+        print(f"  generator leads, {n_train} learned from, {n_test} measured:")
+        for who, m in results.items():
+            print(
+                f"    {who:20} auc={m['auc']:.4f} logloss={m['logloss']:.4f} brier={m['brier']:.4f} ece={m['ece']:.4f}"
+            )
+        summary["gen_auc"] = results["ours"]["auc"]
+        summary["gen_auc_no_engagement"] = results["ours_no_engagement"]["auc"]
+        summary["gen_auc_odoo"] = results["odoo"]["auc"]
+
+        company.scoring_min_closed_leads = 100
+        with Timer() as timer, count_queries(env.cr) as queries:
+            trained = env["crm.lead.scoring.model"]._train_company(company)
+        env.cr.commit()
+        print(
+            f"  training: {len(trained)} models (company and teams) in {timer.seconds:.1f} s, "
+            f"{queries['queries']} queries, company AUC {trained.filtered(lambda m: not m.team_id).auc:.3f}"
+        )
+        summary["train_s"] = timer.seconds
+
+        open_count = Lead.search_count([("won_status", "=", "pending")])
+        with Timer() as timer, count_queries(env.cr) as queries:
+            done = Lead._scoring_rescore_all(reason="rescore", commit=True)
+        print(
+            f"  full rescoring: {done} open leads in {timer.seconds:.1f} s = {done / timer.seconds:.0f} leads/s, "
+            f"{queries['queries'] / max(done, 1) * 1000:.0f} queries per 1,000 leads, "
+            f"peak RSS {peak_rss_mb():.0f} MB"
+        )
+        summary["rescore_s"] = timer.seconds
+        summary["rescore_leads_per_s"] = done / timer.seconds
+
+        env["ir.config_parameter"].sudo().set_param("crm.pls_start_date", "2000-01-01")
+        env.cr.commit()
+        with Timer() as timer, count_queries(env.cr) as queries:
+            Lead._cron_update_automated_probabilities()
+        print(
+            f"  Odoo's _cron_update_automated_probabilities on the same {open_count} open leads: "
+            f"{timer.seconds:.1f} s = {open_count / timer.seconds:.0f} leads/s, "
+            f"{queries['queries'] / max(open_count, 1) * 1000:.0f} queries per 1,000 leads"
+        )
+        summary["rescore_odoo_s"] = timer.seconds
+
+        rows = []
+        for label, context in (
+            ("off", {"crm_lead_scoring_skip": True}),
+            ("on", {}),
+            ("off", {"crm_lead_scoring_skip": True}),
+            ("on", {}),
+        ):
+            rows.append((label, *_create_leads(env, 200, context)))
+        env.cr.rollback()
+        off = np.mean([ms for label, ms, _q in rows if label == "off"])
+        on = np.mean([ms for label, ms, _q in rows if label == "on"])
+        q_off = np.mean([q for label, _ms, q in rows if label == "off"])
+        q_on = np.mean([q for label, _ms, q in rows if label == "on"])
+        print(
+            f"  creating a lead: {on:.1f} ms with scoring, {off:.1f} ms with it off "
+            f"({(on / off - 1) * 100:+.1f} %), {q_on:.1f} vs {q_off:.1f} queries"
+        )
+        summary["create_ms"] = on
+        summary["create_off_ms"] = off
+    if not keep:
+        drop_database(conf, DB_SPEED)
+    return summary
