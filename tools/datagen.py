@@ -1,0 +1,583 @@
+#!/usr/bin/env python3
+"""Demo and benchmark data: a believable small company, deterministic from a seed.
+
+Usage::
+
+    python3 tools/datagen.py -c CONF -d DB [--size small|medium|large|N] [--seed 42] [--no-score]
+
+``small`` is about 300 leads (``make demo``), ``medium`` 5,000, ``large``
+100,000 (``make bench-seed``); a number is that many leads. It makes, through
+the ORM: customers (companies and their people, in several countries, with
+company and free-mail addresses), products (storable with stock, consumable,
+service), salespeople and teams, two years of leads and opportunities with
+won and lost outcomes that depend on their facts (source, country, email,
+amount, engagement: learnable, with noise), lost reasons, emails and
+activities, then quotations, orders, deliveries, invoices and payments for
+part of the won opportunities (some invoices left unpaid and overdue).
+
+The work is a list of steps (:data:`STEPS`); each takes the shared
+:class:`Context` and skips itself when the models it needs are not installed.
+Add a step with :func:`step` (later addons: tickets, scores...).
+Same seed and size, same records (dates are relative to the day it runs).
+"""
+
+import argparse
+import math
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+BATCH = 1000
+SIZES = {"small": 300, "medium": 5000, "large": 100000}
+FIRST_NAMES = (
+    "Anna Louis Camille Jules Emma Hugo Léa Paul Sofia Lucas Mia Noah Clara Tom Eva Leo Nina Max Iris Adam "
+    "Julia Felix Laura Marco Elena Pieter Sanne Oliver Grace Diego Lucia"
+).split()
+LAST_NAMES = (
+    "Martin Bernard Dubois Thomas Robert Richard Petit Durand Leroy Moreau Müller Schmidt Schneider Fischer "
+    "Weber Janssens Peeters Smith Jones Taylor Brown García López Rossi Russo Bianchi de Jong Jansen Visser"
+).split()
+COMPANY_WORDS = (
+    "Alpine Atlas Beacon Cedar Cobalt Delta Ember Falcon Granite Harbor Horizon Iris Juniper Keystone Lumen "
+    "Maple Nimbus Orbit Pioneer Quartz Summit Tandem Vertex Willow Zenith"
+).split()
+COMPANY_KINDS = "Logistics Foods Labs Studio Systems Retail Engineering Clinic Hotels Motors Print Energy".split()
+COUNTRIES = ("fr", "be", "de", "us", "gb", "es", "it", "nl")
+CITIES = {
+    "fr": ("Paris", "Lyon", "Lille"), "be": ("Brussels", "Liège", "Ghent"), "de": ("Berlin", "Munich", "Hamburg"),
+    "us": ("Chicago", "Austin", "Boston"), "gb": ("London", "Leeds", "Bristol"), "es": ("Madrid", "Valencia"),
+    "it": ("Milan", "Turin"), "nl": ("Amsterdam", "Utrecht"),
+}
+COUNTRY_EFFECT = {"fr": 0.3, "be": 0.2, "de": 0.1, "us": -0.2, "gb": 0.0, "es": -0.3, "it": -0.1, "nl": 0.2}
+FREE_MAIL = ("gmail.com", "hotmail.com", "yahoo.com", "outlook.com")
+SOURCES = (("Website", 0.6), ("Referral", 1.0), ("Trade fair", -0.4), ("Cold call", -0.8), ("Newsletter", 0.1))
+MEDIUMS = ("Website", "Email", "Phone", "Direct")
+CAMPAIGNS = ("Spring launch", "Autumn promo", "Partner program")
+LOST_REASONS = ("Too expensive", "Chose a competitor", "No budget", "No answer", "Not the right timing")
+TAGS = ("Product", "Services", "Upgrade", "Training", "Consulting")
+PRODUCTS = (
+    # name, kind, list price, cost
+    ("Standing desk", "storable", 640.0, 390.0), ("Ergonomic chair", "storable", 320.0, 180.0),
+    ("Monitor 27\"", "storable", 280.0, 190.0), ("Docking station", "storable", 180.0, 110.0),
+    ("Conference camera", "storable", 850.0, 560.0), ("Acoustic panel", "storable", 95.0, 40.0),
+    ("Cable kit", "consumable", 25.0, 8.0), ("Desk lamp", "consumable", 45.0, 18.0),
+    ("Whiteboard markers", "consumable", 12.0, 4.0), ("Cleaning kit", "consumable", 19.0, 6.0),
+    ("Installation", "service", 90.0, 45.0), ("Workspace audit", "service", 600.0, 250.0),
+    ("Training day", "service", 950.0, 400.0), ("Support plan (year)", "service", 1200.0, 300.0),
+)
+MAIL_CONTEXT = {
+    "tracking_disable": True,
+    "mail_create_nolog": True,
+    "mail_create_nosubscribe": True,
+    "mail_notrack": True,
+    "mail_auto_subscribe_no_notify": True,
+    "crm_lead_scoring_skip": True,
+}
+
+
+@dataclass
+class Context:
+    """What the steps share: the environment, the random source, the size and what was made."""
+
+    env: object
+    rng: random.Random
+    leads: int
+    seed: int
+    commit: bool = False
+    score: bool = True
+    now: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+    made: dict = field(default_factory=dict)
+    counts: dict = field(default_factory=dict)
+    progress: object = None
+
+    def count(self, name, number):
+        self.counts[name] = self.counts.get(name, 0) + number
+
+    def checkpoint(self, label):
+        """Commit between batches from the command line; inside a test, keep one transaction."""
+        if self.commit:
+            self.env.cr.commit()
+            self.env.invalidate_all()
+        if self.progress:
+            self.progress(label, self.counts)
+
+
+STEPS = []
+
+
+def step(function):
+    """Register a generation step; steps run in the order they are registered."""
+    STEPS.append(function)
+    return function
+
+
+def _xmlid(env, xmlid):
+    return env.ref(xmlid, raise_if_not_found=False)
+
+
+def _countries(env):
+    """Country ids by lower-case ISO code (the United Kingdom's xmlid is base.uk)."""
+    records = env["res.country"].search([("code", "in", [c.upper() for c in COUNTRIES])])
+    return {record.code.lower(): record.id for record in records}
+
+
+# ---------------------------------------------------------------------------
+# Steps
+# ---------------------------------------------------------------------------
+
+
+@step
+def company_setup(ctx):
+    """Chart of accounts when the company has none, so that invoices can be made."""
+    env = ctx.env
+    if "account.chart.template" in env and not env.company.chart_template:
+        env["account.chart.template"].try_loading("generic_coa", company=env.company, install_demo=False)
+        ctx.checkpoint("chart of accounts")
+
+
+@step
+def sales_people(ctx):
+    env = ctx.env
+    group = _xmlid(env, "sales_team.group_sale_salesman_all_leads") or _xmlid(env, "base.group_user")
+    users = env["res.users"].search([("login", "like", "datagen.sales.%")], order="id")
+    if not users:
+        names = ctx.rng.sample([f"{f} {l}" for f in FIRST_NAMES[:10] for l in LAST_NAMES[:10]], 5)
+        users = env["res.users"].with_context(no_reset_password=True, **MAIL_CONTEXT).create(
+            [
+                {
+                    "name": name,
+                    "login": f"datagen.sales.{i}",
+                    "email": f"sales{i}@crm-suite-demo.example",
+                    "group_ids": [(4, group.id)],
+                }
+                for i, name in enumerate(names)
+            ]
+        )
+    ctx.made["users"] = users.ids
+    ctx.made["teams"] = []
+    if "crm.team" in env:
+        teams = env["crm.team"].search([("name", "in", ("Direct Sales", "Partners"))], order="id")
+        if not teams:
+            teams = env["crm.team"].create(
+                [
+                    {"name": "Direct Sales", "member_ids": [(6, 0, users.ids[:3])]},
+                    {"name": "Partners", "member_ids": [(6, 0, users.ids[3:])]},
+                ]
+            )
+        ctx.made["teams"] = teams.ids
+    ctx.count("res.users", len(users))
+
+
+@step
+def customers(ctx):
+    env, rng = ctx.env, ctx.rng
+    countries = _countries(env)
+    n_companies = max(20, min(3000, ctx.leads // 25))
+    vals = []
+    for i in range(n_companies):
+        code = rng.choice(COUNTRIES)
+        name = f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_KINDS)} {i + 1}"
+        domain = name.lower().replace(" ", "-") + ".example"
+        vals.append({
+            "name": name, "is_company": True, "country_id": countries[code], "city": rng.choice(CITIES[code]),
+            "email": f"contact@{domain}", "phone": f"+{rng.randint(30, 49)} {rng.randint(100000000, 999999999)}",
+            "customer_rank": 1, "website": f"https://{domain}",
+        })
+    Partner = env["res.partner"].with_context(**MAIL_CONTEXT)
+    companies = env["res.partner"]
+    for start in range(0, len(vals), BATCH):
+        companies |= Partner.create(vals[start:start + BATCH])
+    people = []
+    for company in companies:
+        domain = company.email.split("@")[1]
+        for _j in range(rng.randint(1, 3)):
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            people.append({
+                "name": f"{first} {last}", "parent_id": company.id, "type": "contact",
+                "email": f"{first.lower()}.{last.lower().replace(' ', '')}@{domain}".replace("é", "e").replace(
+                    "ü", "u"),
+                "customer_rank": 1,
+            })
+    contacts = env["res.partner"]
+    for start in range(0, len(people), BATCH):
+        contacts |= Partner.create(people[start:start + BATCH])
+    ctx.made["companies"] = companies.ids
+    ctx.made["company_country"] = {c.id: c.country_id.code.lower() for c in companies}
+    ctx.made["contacts_by_company"] = {}
+    for contact in contacts:
+        ctx.made["contacts_by_company"].setdefault(contact.parent_id.id, []).append(contact.id)
+    ctx.count("res.partner", len(companies) + len(contacts))
+    ctx.checkpoint("customers")
+
+
+@step
+def products(ctx):
+    env = ctx.env
+    if "product.product" not in env:
+        return
+    categories = {
+        name: env["product.category"].create({"name": f"Demo {name}"}) for name in ("Furniture", "Supplies", "Services")
+    }
+    kinds = {"storable": "Furniture", "consumable": "Supplies", "service": "Services"}
+    vals = []
+    for name, kind, price, cost in PRODUCTS:
+        values = {"name": name, "list_price": price, "standard_price": cost, "categ_id": categories[kinds[kind]].id,
+                  "type": "service" if kind == "service" else "consu", "sale_ok": True}
+        if kind == "storable" and "is_storable" in env["product.template"]._fields:
+            values["is_storable"] = True
+        if kind == "service" and "invoice_policy" in env["product.template"]._fields:
+            values["invoice_policy"] = "order"
+        elif "invoice_policy" in env["product.template"]._fields:
+            values["invoice_policy"] = "delivery"
+        vals.append(values)
+    templates = env["product.template"].with_context(**MAIL_CONTEXT).create(vals)
+    variants = templates.product_variant_id
+    ctx.made["products"] = variants.ids
+    ctx.count("product.product", len(variants))
+    if "stock.quant" in env:
+        warehouse = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
+        storable = variants.filtered(lambda p: p.is_storable)
+        scale = max(1, ctx.leads // 300)
+        quants = env["stock.quant"].with_context(inventory_mode=True).create([
+            {"product_id": product.id, "location_id": warehouse.lot_stock_id.id,
+             "inventory_quantity": ctx.rng.randint(20, 80) * scale}
+            for product in storable
+        ])
+        quants.action_apply_inventory()
+        ctx.count("stock.quant", len(quants))
+    ctx.checkpoint("products")
+
+
+def _utm(env, model, names):
+    records = env[model].search([("name", "in", list(names))])
+    missing = [n for n in names if n not in records.mapped("name")]
+    if missing:
+        records |= env[model].create([{"name": n} for n in missing])
+    by_name = {r.name: r.id for r in records}
+    return [by_name[n] for n in names]
+
+
+def lead_plan(seed, leads, companies, company_country, contacts_by_company, now):
+    """The leads to make, as plain values: a pure function of its arguments (same seed, same plan)."""
+    rng = random.Random(seed * 7919 + leads)
+    plan = []
+    horizon = 730 * 86400
+    for i in range(leads):
+        created = now - timedelta(seconds=int(horizon * rng.random() ** 0.8))
+        age_days = (now - created).days
+        source = rng.randrange(len(SOURCES))
+        company_id = rng.choice(companies) if rng.random() < 0.7 else None
+        country = company_country.get(company_id) if company_id else rng.choice(COUNTRIES)
+        free_mail = rng.random() < (0.15 if company_id else 0.6)
+        revenue = round(math.exp(rng.gauss(8.5, 1.0)), -1)
+        emails_in = min(8, int(rng.expovariate(1.0)))
+        emails_out = min(8, int(rng.expovariate(1.1)))
+        calls = min(5, int(rng.expovariate(1.4)))
+        logit = (
+            -0.9 + SOURCES[source][1] + COUNTRY_EFFECT[country] + (-0.7 if free_mail else 0.3)
+            + 0.5 * emails_in + 0.35 * calls - 0.25 * (math.log(revenue) - 8.5) + (0.4 if company_id else 0.0)
+        )
+        p_win = 1 / (1 + math.exp(-logit))
+        if age_days < 45 and rng.random() < 0.8:
+            outcome = "open"
+        elif rng.random() < 0.35 and age_days < 200:
+            outcome = "open"
+        else:
+            outcome = "won" if rng.random() < p_win else "lost"
+        plan.append({
+            "index": i, "created": created, "source": source, "company_id": company_id, "country": country,
+            "free_mail": free_mail, "revenue": revenue, "emails_in": emails_in, "emails_out": emails_out,
+            "calls": calls, "outcome": outcome, "priority": rng.choice("0001123"),
+            "contact_id": rng.choice(contacts_by_company.get(company_id, [None])) if company_id else None,
+            "first": rng.choice(FIRST_NAMES), "last": rng.choice(LAST_NAMES), "tag": rng.randrange(len(TAGS)),
+            "medium": rng.randrange(len(MEDIUMS)), "campaign": rng.randrange(len(CAMPAIGNS) + 2),
+            "lost_reason": rng.randrange(len(LOST_REASONS)), "close_after": rng.randint(5, 90),
+            "user": rng.randrange(5), "team": rng.randrange(2), "phone": rng.random() < 0.55,
+        })
+    return plan
+
+
+@step
+def leads(ctx):
+    env = ctx.env
+    if "crm.lead" not in env:
+        return
+    source_ids = _utm(env, "utm.source", [name for name, _effect in SOURCES])
+    medium_ids = _utm(env, "utm.medium", list(MEDIUMS))
+    campaign_ids = _utm(env, "utm.campaign", list(CAMPAIGNS))
+    tags = env["crm.tag"].search([("name", "in", TAGS)])
+    tags |= env["crm.tag"].create([{"name": t} for t in TAGS if t not in tags.mapped("name")])
+    tag_ids = [tags.filtered(lambda t, name=name: t.name == name).id for name in TAGS]
+    reasons = env["crm.lost.reason"].search([("name", "in", LOST_REASONS)])
+    reasons |= env["crm.lost.reason"].create([{"name": r} for r in LOST_REASONS if r not in reasons.mapped("name")])
+    reason_ids = [reasons.filtered(lambda r, name=name: r.name == name).id for name in LOST_REASONS]
+    stages = env["crm.stage"].search([], order="sequence, id")
+    won_stage = stages.filtered("is_won")[:1]
+    open_stages = (stages - won_stage).ids
+    countries = _countries(env)
+    users, teams = ctx.made["users"], ctx.made["teams"]
+    partners = env["res.partner"].browse(ctx.made["companies"] + [
+        c for contacts in ctx.made["contacts_by_company"].values() for c in contacts
+    ])
+    company_names = {c.id: c.name for c in partners if c.is_company}
+    partner_email = {c.id: c.email for c in partners}
+    partner_phone = {c.id: c.phone for c in partners}
+
+    # Odoo's predictive scoring counts only leads created after crm.pls_start_date; the history is
+    # backdated after creation, so Odoo's frequency table is rebuilt once at the end instead of per batch
+    params = env["ir.config_parameter"].sudo()
+    params.set_param("crm.pls_start_date", str((ctx.now + timedelta(days=3650)).date()))
+    plan = lead_plan(ctx.seed, ctx.leads, ctx.made["companies"], ctx.made["company_country"],
+                     ctx.made["contacts_by_company"], ctx.now)
+    Lead = env["crm.lead"].with_context(**MAIL_CONTEXT)
+    made = []
+    rng = ctx.rng
+    for start in range(0, len(plan), BATCH):
+        chunk = plan[start:start + BATCH]
+        vals = []
+        for item in chunk:
+            first, last = item["first"], item["last"]
+            company_id = item["company_id"]
+            domain = rng.choice(FREE_MAIL) if item["free_mail"] else (
+                company_names[company_id].lower().replace(" ", "-") + ".example" if company_id
+                else f"{last.lower().replace(' ', '')}-{item['index']}.example")
+            closed_at = item["created"] + timedelta(days=item["close_after"])
+            closed_at = min(closed_at, ctx.now - timedelta(hours=1))
+            partner_id = item["contact_id"] or company_id or False
+            email = f"{first.lower()}.{item['index']}@{domain}".replace("é", "e").replace("ü", "u")
+            phone = f"+33 6{item['index']:08d}" if item["phone"] else False
+            if partner_id and not item["free_mail"]:
+                # the lead carries its contact's address and phone (else crm would rewrite the contact's)
+                email, phone = partner_email[partner_id], partner_phone[partner_id]
+            elif partner_id:
+                partner_id = False  # a free-mail lead is not matched to the company's contact
+            values = {
+                "name": f"{TAGS[item['tag']]} for {company_names.get(company_id) or f'{first} {last}'}",
+                "type": "opportunity" if company_id or item["outcome"] != "open" else rng.choice(("lead", "opportunity")),
+                "contact_name": f"{first} {last}",
+                "partner_name": company_names.get(company_id, False),
+                "partner_id": partner_id,
+                "email_from": email,
+                "phone": phone,
+                "country_id": countries[item["country"]],
+                "source_id": source_ids[item["source"]],
+                "medium_id": medium_ids[item["medium"]],
+                "campaign_id": campaign_ids[item["campaign"]] if item["campaign"] < len(campaign_ids) else False,
+                "tag_ids": [(6, 0, [tag_ids[item["tag"]]])],
+                "expected_revenue": item["revenue"],
+                "priority": item["priority"],
+                "user_id": users[item["user"]],
+                "team_id": teams[item["team"]] if teams else False,
+                "stage_id": open_stages[min(len(open_stages) - 1, int(rng.random() * len(open_stages)))],
+            }
+            if item["outcome"] == "won":
+                values.update(stage_id=won_stage.id, probability=100, date_closed=closed_at)
+            elif item["outcome"] == "lost":
+                values.update(active=False, probability=0, lost_reason_id=reason_ids[item["lost_reason"]],
+                              date_closed=closed_at)
+            vals.append(values)
+        records = Lead.create(vals)
+        env.flush_all()
+        env.cr.execute(
+            "UPDATE crm_lead SET create_date = v.created, date_open = v.created, date_last_stage_update ="
+            " COALESCE(date_closed, v.created) FROM (VALUES %s) AS v(id, created) WHERE crm_lead.id = v.id"
+            % ", ".join(["(%s, %s::timestamp)"] * len(records)),
+            [x for record, item in zip(records, chunk, strict=True) for x in (record.id, item["created"])],
+        )
+        records.invalidate_recordset(["create_date", "date_open", "date_last_stage_update"])
+        made.extend((record.id, item) for record, item in zip(records, chunk, strict=True))
+        ctx.count("crm.lead", len(records))
+        _engagement(ctx, list(zip(records.ids, chunk, strict=True)), won_stage)
+        ctx.checkpoint(f"leads {start + len(chunk)}/{len(plan)}")
+    params.set_param("crm.pls_start_date", str((ctx.now - timedelta(days=800)).date()))
+    env["crm.lead"]._rebuild_pls_frequency_table()
+    ctx.checkpoint("Odoo's predictive lead scoring frequencies")
+    ctx.made["won_leads"] = [lead_id for lead_id, item in made if item["outcome"] == "won"]
+    ctx.made["lead_partner"] = {lead_id: item["company_id"] for lead_id, item in made}
+
+
+def _engagement(ctx, pairs, won_stage):
+    """Emails in and out and calls done (as messages), open activities on open leads, in batches."""
+    env, rng = ctx.env, ctx.rng
+    comment = env.ref("mail.mt_comment").id
+    note = env.ref("mail.mt_note").id
+    call_type = env.ref("mail.mail_activity_data_call")
+    users = env["res.users"].browse(ctx.made["users"])
+    user_partner = {u.id: u.partner_id.id for u in users}
+    messages = []
+    activities = []
+    lead_model = env["ir.model"]._get_id("crm.lead")
+    for lead_id, item in pairs:
+        end = ctx.now if item["outcome"] == "open" else item["created"] + timedelta(days=item["close_after"])
+        end = min(end, ctx.now)
+        span = max((end - item["created"]).total_seconds(), 3600)
+        author = item["contact_id"] or item["company_id"]
+        salesperson = user_partner[ctx.made["users"][item["user"]]]
+        for kind, count in (("in", item["emails_in"]), ("out", item["emails_out"]), ("call", item["calls"])):
+            for _k in range(count):
+                date = item["created"] + timedelta(seconds=int(span * rng.random()))
+                values = {"model": "crm.lead", "res_id": lead_id, "date": date, "reply_to": False}
+                if kind == "in":
+                    values.update(message_type="email", subtype_id=comment, author_id=author or False,
+                                  email_from=f"customer{lead_id}@example.com", body="<p>Thanks, can you tell me more?</p>")
+                elif kind == "out":
+                    values.update(message_type="comment", subtype_id=comment, author_id=salesperson,
+                                  body="<p>Here is our proposal, happy to discuss it.</p>")
+                else:
+                    values.update(message_type="notification", subtype_id=note, author_id=salesperson,
+                                  mail_activity_type_id=call_type.id, body="<p>Call done: interested.</p>")
+                messages.append(values)
+        if item["outcome"] == "open" and rng.random() < 0.35:
+            activities.append({
+                "res_model_id": lead_model, "res_id": lead_id, "activity_type_id": call_type.id,
+                "user_id": ctx.made["users"][item["user"]], "summary": "Follow up",
+                "date_deadline": (ctx.now + timedelta(days=rng.randint(-10, 14))).date(),
+            })
+    Message = env["mail.message"].with_context(**MAIL_CONTEXT)
+    for start in range(0, len(messages), 5000):
+        Message.create(messages[start:start + 5000])
+    if activities:
+        # no "activity assigned to you" email per generated activity
+        env["mail.activity"].with_context(mail_activity_quick_update=True, **MAIL_CONTEXT).create(activities)
+    ctx.count("mail.message", len(messages))
+    ctx.count("mail.activity", len(activities))
+
+
+@step
+def sales(ctx):
+    """Quotations, orders, deliveries, invoices and payments for part of the won opportunities."""
+    env, rng = ctx.env, ctx.rng
+    if "sale.order" not in env or not ctx.made.get("products"):
+        return
+    won = ctx.made.get("won_leads", [])
+    cap = max(20, min(300, int(3 * math.sqrt(ctx.leads))))
+    leads = env["crm.lead"].browse(won[:cap]).with_context(active_test=False)
+    products = env["product.product"].browse(ctx.made["products"])
+    Order = env["sale.order"].with_context(**MAIL_CONTEXT)
+    orders_vals = []
+    lead_of_order = []
+    for lead in leads:
+        partner = lead.partner_id.commercial_partner_id or lead.partner_id
+        if not partner:
+            continue
+        lines = [
+            (0, 0, {"product_id": product.id, "product_uom_qty": rng.randint(1, 6)})
+            for product in rng.sample(list(products), rng.randint(1, 3))
+        ]
+        orders_vals.append({"partner_id": partner.id, "opportunity_id": lead.id, "order_line": lines,
+                            "user_id": lead.user_id.id, "team_id": lead.team_id.id})
+        lead_of_order.append(lead)
+    # a few quotations stay open (draft or sent)
+    open_quotes = max(3, len(orders_vals) // 10)
+    orders = env["sale.order"]
+    for start in range(0, len(orders_vals), 200):
+        orders |= Order.create(orders_vals[start:start + 200])
+    quotes, orders = orders[:open_quotes], orders[open_quotes:]
+    quotes[: len(quotes) // 2].write({"state": "sent"})
+    ctx.count("sale.order", len(quotes) + len(orders))
+    for start in range(0, len(orders), 100):
+        chunk = orders[start:start + 100]
+        chunk.action_confirm()
+        _deliver_invoice_pay(ctx, chunk)
+        ctx.checkpoint(f"orders {start + len(chunk)}/{len(orders)}")
+
+
+def _deliver_invoice_pay(ctx, orders):
+    env, rng = ctx.env, ctx.rng
+    delivered = orders.filtered(lambda o: rng.random() < 0.85)
+    pickings = delivered.picking_ids.filtered(lambda p: p.state not in ("done", "cancel"))
+    for move in pickings.move_ids:
+        move.quantity = move.product_uom_qty
+    pickings.move_ids.picked = True
+    if pickings:
+        pickings.with_context(skip_backorder=True, skip_sms=True, **MAIL_CONTEXT).button_validate()
+    ctx.count("stock.picking", len(pickings))
+    if "account.move" not in env:
+        return
+    invoiceable = delivered.filtered(lambda o: o.invoice_status == "to invoice")
+    if not invoiceable:
+        return
+    invoices = invoiceable.with_context(**MAIL_CONTEXT)._create_invoices(grouped=True)
+    for invoice in invoices:
+        invoice_date = (ctx.now - timedelta(days=rng.randint(5, 200))).date()
+        invoice.write({"invoice_date": invoice_date, "invoice_date_due": invoice_date + timedelta(days=30)})
+    invoices.action_post()
+    ctx.count("account.move", len(invoices))
+    to_pay = invoices.filtered(lambda m: rng.random() < 0.7)
+    if len(invoices) > 1 and to_pay == invoices:
+        to_pay = to_pay[1:]  # some money is always still due
+    if to_pay:
+        wizard = env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=to_pay.ids, **MAIL_CONTEXT
+        ).create({"group_payment": False})
+        payments = wizard._create_payments()
+        ctx.count("account.payment", len(payments))
+
+
+@step
+def scores(ctx):
+    """Learn the lead scoring models from the history just made and score the open leads."""
+    env = ctx.env
+    if not ctx.score or "crm.lead.scoring.model" not in env:
+        return
+    trained = env["crm.lead.scoring.model"]._train_company(env.company)
+    env["crm.lead"]._scoring_rescore_all(reason="model", commit=ctx.commit)
+    ctx.count("crm.lead.scoring.model", len(trained))
+    ctx.checkpoint("scores")
+
+
+# ---------------------------------------------------------------------------
+# Entry points
+# ---------------------------------------------------------------------------
+
+
+def generate(env, leads, seed=42, commit=False, score=True, progress=None):
+    """Make the data into ``env``'s database; returns the number of records made per model.
+
+    ``commit`` commits after each batch (the command line does; tests do not).
+    """
+    ctx = Context(env=env, rng=random.Random(seed), leads=leads, seed=seed, commit=commit, score=score,
+                  progress=progress)
+    for function in STEPS:
+        function(ctx)
+    env["ir.config_parameter"].sudo().set_param("crm_suite.demo_seeded", f"seed={seed} leads={leads}")
+    if commit:
+        env.cr.commit()
+    return ctx.counts
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-c", "--config", required=True)
+    parser.add_argument("-d", "--database", required=True)
+    parser.add_argument("--size", default="small", help="small, medium, large or a number of leads")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--no-score", action="store_true", help="do not train and apply lead scoring")
+    args = parser.parse_args(argv)
+    leads = SIZES.get(args.size) or int(args.size)
+
+    import odoo  # noqa: PLC0415
+    from odoo.modules.registry import Registry  # noqa: PLC0415
+
+    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
+    started = time.perf_counter()
+
+    def progress(label, counts):
+        print(f"[datagen] {time.perf_counter() - started:7.1f} s  {label}", flush=True)
+
+    with Registry(args.database).cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        counts = generate(env, leads, seed=args.seed, commit=True, score=not args.no_score, progress=progress)
+    seconds = time.perf_counter() - started
+    total = sum(counts.values())
+    for name, number in sorted(counts.items()):
+        print(f"  {name:24} {number:>9}")
+    print(f"datagen: leads={counts.get('crm.lead', 0)} records={total} seconds={seconds:.1f} "
+          f"leads_per_s={counts.get('crm.lead', 0) / seconds:.1f} records_per_s={total / seconds:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
