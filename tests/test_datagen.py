@@ -64,9 +64,11 @@ class TestDataGenerator(TransactionCase):
         """Outcomes follow the facts: referrals win more than cold calls."""
         closed = self.leads.filtered(lambda lead: lead.won_status in ("won", "lost"))
         plan = datagen.lead_plan(7, 2000, list(range(1, 50)), dict.fromkeys(range(1, 50), "fr"), {}, datetime.now())
+
         def rate(source):
             items = [p for p in plan if p["source"] == source and p["outcome"] != "open"]
             return sum(p["outcome"] == "won" for p in items) / len(items)
+
         self.assertGreater(rate(1), rate(3) + 0.15)
         self.assertTrue(closed)
 

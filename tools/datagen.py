@@ -46,9 +46,14 @@ COMPANY_WORDS = (
 COMPANY_KINDS = "Logistics Foods Labs Studio Systems Retail Engineering Clinic Hotels Motors Print Energy".split()
 COUNTRIES = ("fr", "be", "de", "us", "gb", "es", "it", "nl")
 CITIES = {
-    "fr": ("Paris", "Lyon", "Lille"), "be": ("Brussels", "Liège", "Ghent"), "de": ("Berlin", "Munich", "Hamburg"),
-    "us": ("Chicago", "Austin", "Boston"), "gb": ("London", "Leeds", "Bristol"), "es": ("Madrid", "Valencia"),
-    "it": ("Milan", "Turin"), "nl": ("Amsterdam", "Utrecht"),
+    "fr": ("Paris", "Lyon", "Lille"),
+    "be": ("Brussels", "Liège", "Ghent"),
+    "de": ("Berlin", "Munich", "Hamburg"),
+    "us": ("Chicago", "Austin", "Boston"),
+    "gb": ("London", "Leeds", "Bristol"),
+    "es": ("Madrid", "Valencia"),
+    "it": ("Milan", "Turin"),
+    "nl": ("Amsterdam", "Utrecht"),
 }
 COUNTRY_EFFECT = {"fr": 0.3, "be": 0.2, "de": 0.1, "us": -0.2, "gb": 0.0, "es": -0.3, "it": -0.1, "nl": 0.2}
 FREE_MAIL = ("gmail.com", "hotmail.com", "yahoo.com", "outlook.com")
@@ -59,13 +64,20 @@ LOST_REASONS = ("Too expensive", "Chose a competitor", "No budget", "No answer",
 TAGS = ("Product", "Services", "Upgrade", "Training", "Consulting")
 PRODUCTS = (
     # name, kind, list price, cost
-    ("Standing desk", "storable", 640.0, 390.0), ("Ergonomic chair", "storable", 320.0, 180.0),
-    ("Monitor 27\"", "storable", 280.0, 190.0), ("Docking station", "storable", 180.0, 110.0),
-    ("Conference camera", "storable", 850.0, 560.0), ("Acoustic panel", "storable", 95.0, 40.0),
-    ("Cable kit", "consumable", 25.0, 8.0), ("Desk lamp", "consumable", 45.0, 18.0),
-    ("Whiteboard markers", "consumable", 12.0, 4.0), ("Cleaning kit", "consumable", 19.0, 6.0),
-    ("Installation", "service", 90.0, 45.0), ("Workspace audit", "service", 600.0, 250.0),
-    ("Training day", "service", 950.0, 400.0), ("Support plan (year)", "service", 1200.0, 300.0),
+    ("Standing desk", "storable", 640.0, 390.0),
+    ("Ergonomic chair", "storable", 320.0, 180.0),
+    ('Monitor 27"', "storable", 280.0, 190.0),
+    ("Docking station", "storable", 180.0, 110.0),
+    ("Conference camera", "storable", 850.0, 560.0),
+    ("Acoustic panel", "storable", 95.0, 40.0),
+    ("Cable kit", "consumable", 25.0, 8.0),
+    ("Desk lamp", "consumable", 45.0, 18.0),
+    ("Whiteboard markers", "consumable", 12.0, 4.0),
+    ("Cleaning kit", "consumable", 19.0, 6.0),
+    ("Installation", "service", 90.0, 45.0),
+    ("Workspace audit", "service", 600.0, 250.0),
+    ("Training day", "service", 950.0, 400.0),
+    ("Support plan (year)", "service", 1200.0, 300.0),
 )
 MAIL_CONTEXT = {
     "tracking_disable": True,
@@ -143,17 +155,21 @@ def sales_people(ctx):
     group = _xmlid(env, "sales_team.group_sale_salesman_all_leads") or _xmlid(env, "base.group_user")
     users = env["res.users"].search([("login", "like", "datagen.sales.%")], order="id")
     if not users:
-        names = ctx.rng.sample([f"{f} {l}" for f in FIRST_NAMES[:10] for l in LAST_NAMES[:10]], 5)
-        users = env["res.users"].with_context(no_reset_password=True, **MAIL_CONTEXT).create(
-            [
-                {
-                    "name": name,
-                    "login": f"datagen.sales.{i}",
-                    "email": f"sales{i}@crm-suite-demo.example",
-                    "group_ids": [(4, group.id)],
-                }
-                for i, name in enumerate(names)
-            ]
+        names = ctx.rng.sample([f"{first} {last}" for first in FIRST_NAMES[:10] for last in LAST_NAMES[:10]], 5)
+        users = (
+            env["res.users"]
+            .with_context(no_reset_password=True, **MAIL_CONTEXT)
+            .create(
+                [
+                    {
+                        "name": name,
+                        "login": f"datagen.sales.{i}",
+                        "email": f"sales{i}@crm-suite-demo.example",
+                        "group_ids": [(4, group.id)],
+                    }
+                    for i, name in enumerate(names)
+                ]
+            )
         )
     ctx.made["users"] = users.ids
     ctx.made["teams"] = []
@@ -180,29 +196,41 @@ def customers(ctx):
         code = rng.choice(COUNTRIES)
         name = f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_KINDS)} {i + 1}"
         domain = name.lower().replace(" ", "-") + ".example"
-        vals.append({
-            "name": name, "is_company": True, "country_id": countries[code], "city": rng.choice(CITIES[code]),
-            "email": f"contact@{domain}", "phone": f"+{rng.randint(30, 49)} {rng.randint(100000000, 999999999)}",
-            "customer_rank": 1, "website": f"https://{domain}",
-        })
+        vals.append(
+            {
+                "name": name,
+                "is_company": True,
+                "country_id": countries[code],
+                "city": rng.choice(CITIES[code]),
+                "email": f"contact@{domain}",
+                "phone": f"+{rng.randint(30, 49)} {rng.randint(100000000, 999999999)}",
+                "customer_rank": 1,
+                "website": f"https://{domain}",
+            }
+        )
     Partner = env["res.partner"].with_context(**MAIL_CONTEXT)
     companies = env["res.partner"]
     for start in range(0, len(vals), BATCH):
-        companies |= Partner.create(vals[start:start + BATCH])
+        companies |= Partner.create(vals[start : start + BATCH])
     people = []
     for company in companies:
         domain = company.email.split("@")[1]
         for _j in range(rng.randint(1, 3)):
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-            people.append({
-                "name": f"{first} {last}", "parent_id": company.id, "type": "contact",
-                "email": f"{first.lower()}.{last.lower().replace(' ', '')}@{domain}".replace("é", "e").replace(
-                    "ü", "u"),
-                "customer_rank": 1,
-            })
+            people.append(
+                {
+                    "name": f"{first} {last}",
+                    "parent_id": company.id,
+                    "type": "contact",
+                    "email": f"{first.lower()}.{last.lower().replace(' ', '')}@{domain}".replace("é", "e").replace(
+                        "ü", "u"
+                    ),
+                    "customer_rank": 1,
+                }
+            )
     contacts = env["res.partner"]
     for start in range(0, len(people), BATCH):
-        contacts |= Partner.create(people[start:start + BATCH])
+        contacts |= Partner.create(people[start : start + BATCH])
     ctx.made["companies"] = companies.ids
     ctx.made["company_country"] = {c.id: c.country_id.code.lower() for c in companies}
     ctx.made["contacts_by_company"] = {}
@@ -223,8 +251,14 @@ def products(ctx):
     kinds = {"storable": "Furniture", "consumable": "Supplies", "service": "Services"}
     vals = []
     for name, kind, price, cost in PRODUCTS:
-        values = {"name": name, "list_price": price, "standard_price": cost, "categ_id": categories[kinds[kind]].id,
-                  "type": "service" if kind == "service" else "consu", "sale_ok": True}
+        values = {
+            "name": name,
+            "list_price": price,
+            "standard_price": cost,
+            "categ_id": categories[kinds[kind]].id,
+            "type": "service" if kind == "service" else "consu",
+            "sale_ok": True,
+        }
         if kind == "storable" and "is_storable" in env["product.template"]._fields:
             values["is_storable"] = True
         if kind == "service" and "invoice_policy" in env["product.template"]._fields:
@@ -240,11 +274,20 @@ def products(ctx):
         warehouse = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
         storable = variants.filtered(lambda p: p.is_storable)
         scale = max(1, ctx.leads // 300)
-        quants = env["stock.quant"].with_context(inventory_mode=True).create([
-            {"product_id": product.id, "location_id": warehouse.lot_stock_id.id,
-             "inventory_quantity": ctx.rng.randint(20, 80) * scale}
-            for product in storable
-        ])
+        quants = (
+            env["stock.quant"]
+            .with_context(inventory_mode=True)
+            .create(
+                [
+                    {
+                        "product_id": product.id,
+                        "location_id": warehouse.lot_stock_id.id,
+                        "inventory_quantity": ctx.rng.randint(20, 80) * scale,
+                    }
+                    for product in storable
+                ]
+            )
+        )
         quants.action_apply_inventory()
         ctx.count("stock.quant", len(quants))
     ctx.checkpoint("products")
@@ -276,8 +319,14 @@ def lead_plan(seed, leads, companies, company_country, contacts_by_company, now)
         emails_out = min(8, int(rng.expovariate(1.1)))
         calls = min(5, int(rng.expovariate(1.4)))
         logit = (
-            -0.9 + SOURCES[source][1] + COUNTRY_EFFECT[country] + (-0.7 if free_mail else 0.3)
-            + 0.5 * emails_in + 0.35 * calls - 0.25 * (math.log(revenue) - 8.5) + (0.4 if company_id else 0.0)
+            -0.9
+            + SOURCES[source][1]
+            + COUNTRY_EFFECT[country]
+            + (-0.7 if free_mail else 0.3)
+            + 0.5 * emails_in
+            + 0.35 * calls
+            - 0.25 * (math.log(revenue) - 8.5)
+            + (0.4 if company_id else 0.0)
         )
         p_win = 1 / (1 + math.exp(-logit))
         if age_days < 45 and rng.random() < 0.8:
@@ -286,16 +335,33 @@ def lead_plan(seed, leads, companies, company_country, contacts_by_company, now)
             outcome = "open"
         else:
             outcome = "won" if rng.random() < p_win else "lost"
-        plan.append({
-            "index": i, "created": created, "source": source, "company_id": company_id, "country": country,
-            "free_mail": free_mail, "revenue": revenue, "emails_in": emails_in, "emails_out": emails_out,
-            "calls": calls, "outcome": outcome, "priority": rng.choice("0001123"),
-            "contact_id": rng.choice(contacts_by_company.get(company_id, [None])) if company_id else None,
-            "first": rng.choice(FIRST_NAMES), "last": rng.choice(LAST_NAMES), "tag": rng.randrange(len(TAGS)),
-            "medium": rng.randrange(len(MEDIUMS)), "campaign": rng.randrange(len(CAMPAIGNS) + 2),
-            "lost_reason": rng.randrange(len(LOST_REASONS)), "close_after": rng.randint(5, 90),
-            "user": rng.randrange(5), "team": rng.randrange(2), "phone": rng.random() < 0.55,
-        })
+        plan.append(
+            {
+                "index": i,
+                "created": created,
+                "source": source,
+                "company_id": company_id,
+                "country": country,
+                "free_mail": free_mail,
+                "revenue": revenue,
+                "emails_in": emails_in,
+                "emails_out": emails_out,
+                "calls": calls,
+                "outcome": outcome,
+                "priority": rng.choice("0001123"),
+                "contact_id": rng.choice(contacts_by_company.get(company_id, [None])) if company_id else None,
+                "first": rng.choice(FIRST_NAMES),
+                "last": rng.choice(LAST_NAMES),
+                "tag": rng.randrange(len(TAGS)),
+                "medium": rng.randrange(len(MEDIUMS)),
+                "campaign": rng.randrange(len(CAMPAIGNS) + 2),
+                "lost_reason": rng.randrange(len(LOST_REASONS)),
+                "close_after": rng.randint(5, 90),
+                "user": rng.randrange(5),
+                "team": rng.randrange(2),
+                "phone": rng.random() < 0.55,
+            }
+        )
     return plan
 
 
@@ -318,9 +384,9 @@ def leads(ctx):
     open_stages = (stages - won_stage).ids
     countries = _countries(env)
     users, teams = ctx.made["users"], ctx.made["teams"]
-    partners = env["res.partner"].browse(ctx.made["companies"] + [
-        c for contacts in ctx.made["contacts_by_company"].values() for c in contacts
-    ])
+    partners = env["res.partner"].browse(
+        ctx.made["companies"] + [c for contacts in ctx.made["contacts_by_company"].values() for c in contacts]
+    )
     company_names = {c.id: c.name for c in partners if c.is_company}
     partner_email = {c.id: c.email for c in partners}
     partner_phone = {c.id: c.phone for c in partners}
@@ -329,20 +395,32 @@ def leads(ctx):
     # backdated after creation, so Odoo's frequency table is rebuilt once at the end instead of per batch
     params = env["ir.config_parameter"].sudo()
     params.set_param("crm.pls_start_date", str((ctx.now + timedelta(days=3650)).date()))
-    plan = lead_plan(ctx.seed, ctx.leads, ctx.made["companies"], ctx.made["company_country"],
-                     ctx.made["contacts_by_company"], ctx.now)
+    plan = lead_plan(
+        ctx.seed,
+        ctx.leads,
+        ctx.made["companies"],
+        ctx.made["company_country"],
+        ctx.made["contacts_by_company"],
+        ctx.now,
+    )
     Lead = env["crm.lead"].with_context(**MAIL_CONTEXT)
     made = []
     rng = ctx.rng
     for start in range(0, len(plan), BATCH):
-        chunk = plan[start:start + BATCH]
+        chunk = plan[start : start + BATCH]
         vals = []
         for item in chunk:
             first, last = item["first"], item["last"]
             company_id = item["company_id"]
-            domain = rng.choice(FREE_MAIL) if item["free_mail"] else (
-                company_names[company_id].lower().replace(" ", "-") + ".example" if company_id
-                else f"{last.lower().replace(' ', '')}-{item['index']}.example")
+            domain = (
+                rng.choice(FREE_MAIL)
+                if item["free_mail"]
+                else (
+                    company_names[company_id].lower().replace(" ", "-") + ".example"
+                    if company_id
+                    else f"{last.lower().replace(' ', '')}-{item['index']}.example"
+                )
+            )
             closed_at = item["created"] + timedelta(days=item["close_after"])
             closed_at = min(closed_at, ctx.now - timedelta(hours=1))
             partner_id = item["contact_id"] or company_id or False
@@ -355,7 +433,9 @@ def leads(ctx):
                 partner_id = False  # a free-mail lead is not matched to the company's contact
             values = {
                 "name": f"{TAGS[item['tag']]} for {company_names.get(company_id) or f'{first} {last}'}",
-                "type": "opportunity" if company_id or item["outcome"] != "open" else rng.choice(("lead", "opportunity")),
+                "type": "opportunity"
+                if company_id or item["outcome"] != "open"
+                else rng.choice(("lead", "opportunity")),
                 "contact_name": f"{first} {last}",
                 "partner_name": company_names.get(company_id, False),
                 "partner_id": partner_id,
@@ -375,16 +455,24 @@ def leads(ctx):
             if item["outcome"] == "won":
                 values.update(stage_id=won_stage.id, probability=100, date_closed=closed_at)
             elif item["outcome"] == "lost":
-                values.update(active=False, probability=0, lost_reason_id=reason_ids[item["lost_reason"]],
-                              date_closed=closed_at)
+                values.update(
+                    active=False, probability=0, lost_reason_id=reason_ids[item["lost_reason"]], date_closed=closed_at
+                )
             vals.append(values)
         records = Lead.create(vals)
         env.flush_all()
+        from odoo.tools import SQL  # noqa: PLC0415 - Odoo is imported once the configuration is parsed
+
+        backdated = SQL(", ").join(
+            SQL("(%s, %s::timestamp)", record.id, item["created"]) for record, item in zip(records, chunk, strict=True)
+        )
         env.cr.execute(
-            "UPDATE crm_lead SET create_date = v.created, date_open = v.created, date_last_stage_update ="
-            " COALESCE(date_closed, v.created) FROM (VALUES %s) AS v(id, created) WHERE crm_lead.id = v.id"
-            % ", ".join(["(%s, %s::timestamp)"] * len(records)),
-            [x for record, item in zip(records, chunk, strict=True) for x in (record.id, item["created"])],
+            SQL(
+                """UPDATE crm_lead SET create_date = v.created, date_open = v.created,
+                          date_last_stage_update = COALESCE(date_closed, v.created)
+                     FROM (VALUES %s) AS v(id, created) WHERE crm_lead.id = v.id""",
+                backdated,
+            )
         )
         records.invalidate_recordset(["create_date", "date_open", "date_last_stage_update"])
         made.extend((record.id, item) for record, item in zip(records, chunk, strict=True))
@@ -420,24 +508,43 @@ def _engagement(ctx, pairs, won_stage):
                 date = item["created"] + timedelta(seconds=int(span * rng.random()))
                 values = {"model": "crm.lead", "res_id": lead_id, "date": date, "reply_to": False}
                 if kind == "in":
-                    values.update(message_type="email", subtype_id=comment, author_id=author or False,
-                                  email_from=f"customer{lead_id}@example.com", body="<p>Thanks, can you tell me more?</p>")
+                    values.update(
+                        message_type="email",
+                        subtype_id=comment,
+                        author_id=author or False,
+                        email_from=f"customer{lead_id}@example.com",
+                        body="<p>Thanks, can you tell me more?</p>",
+                    )
                 elif kind == "out":
-                    values.update(message_type="comment", subtype_id=comment, author_id=salesperson,
-                                  body="<p>Here is our proposal, happy to discuss it.</p>")
+                    values.update(
+                        message_type="comment",
+                        subtype_id=comment,
+                        author_id=salesperson,
+                        body="<p>Here is our proposal, happy to discuss it.</p>",
+                    )
                 else:
-                    values.update(message_type="notification", subtype_id=note, author_id=salesperson,
-                                  mail_activity_type_id=call_type.id, body="<p>Call done: interested.</p>")
+                    values.update(
+                        message_type="notification",
+                        subtype_id=note,
+                        author_id=salesperson,
+                        mail_activity_type_id=call_type.id,
+                        body="<p>Call done: interested.</p>",
+                    )
                 messages.append(values)
         if item["outcome"] == "open" and rng.random() < 0.35:
-            activities.append({
-                "res_model_id": lead_model, "res_id": lead_id, "activity_type_id": call_type.id,
-                "user_id": ctx.made["users"][item["user"]], "summary": "Follow up",
-                "date_deadline": (ctx.now + timedelta(days=rng.randint(-10, 14))).date(),
-            })
+            activities.append(
+                {
+                    "res_model_id": lead_model,
+                    "res_id": lead_id,
+                    "activity_type_id": call_type.id,
+                    "user_id": ctx.made["users"][item["user"]],
+                    "summary": "Follow up",
+                    "date_deadline": (ctx.now + timedelta(days=rng.randint(-10, 14))).date(),
+                }
+            )
     Message = env["mail.message"].with_context(**MAIL_CONTEXT)
     for start in range(0, len(messages), 5000):
-        Message.create(messages[start:start + 5000])
+        Message.create(messages[start : start + 5000])
     if activities:
         # no "activity assigned to you" email per generated activity
         env["mail.activity"].with_context(mail_activity_quick_update=True, **MAIL_CONTEXT).create(activities)
@@ -457,7 +564,6 @@ def sales(ctx):
     products = env["product.product"].browse(ctx.made["products"])
     Order = env["sale.order"].with_context(**MAIL_CONTEXT)
     orders_vals = []
-    lead_of_order = []
     for lead in leads:
         partner = lead.partner_id.commercial_partner_id or lead.partner_id
         if not partner:
@@ -466,19 +572,25 @@ def sales(ctx):
             (0, 0, {"product_id": product.id, "product_uom_qty": rng.randint(1, 6)})
             for product in rng.sample(list(products), rng.randint(1, 3))
         ]
-        orders_vals.append({"partner_id": partner.id, "opportunity_id": lead.id, "order_line": lines,
-                            "user_id": lead.user_id.id, "team_id": lead.team_id.id})
-        lead_of_order.append(lead)
+        orders_vals.append(
+            {
+                "partner_id": partner.id,
+                "opportunity_id": lead.id,
+                "order_line": lines,
+                "user_id": lead.user_id.id,
+                "team_id": lead.team_id.id,
+            }
+        )
     # a few quotations stay open (draft or sent)
     open_quotes = max(3, len(orders_vals) // 10)
     orders = env["sale.order"]
     for start in range(0, len(orders_vals), 200):
-        orders |= Order.create(orders_vals[start:start + 200])
+        orders |= Order.create(orders_vals[start : start + 200])
     quotes, orders = orders[:open_quotes], orders[open_quotes:]
     quotes[: len(quotes) // 2].write({"state": "sent"})
     ctx.count("sale.order", len(quotes) + len(orders))
     for start in range(0, len(orders), 100):
-        chunk = orders[start:start + 100]
+        chunk = orders[start : start + 100]
         chunk.action_confirm()
         _deliver_invoice_pay(ctx, chunk)
         ctx.checkpoint(f"orders {start + len(chunk)}/{len(orders)}")
@@ -509,9 +621,11 @@ def _deliver_invoice_pay(ctx, orders):
     if len(invoices) > 1 and to_pay == invoices:
         to_pay = to_pay[1:]  # some money is always still due
     if to_pay:
-        wizard = env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=to_pay.ids, **MAIL_CONTEXT
-        ).create({"group_payment": False})
+        wizard = (
+            env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=to_pay.ids, **MAIL_CONTEXT)
+            .create({"group_payment": False})
+        )
         payments = wizard._create_payments()
         ctx.count("account.payment", len(payments))
 
@@ -538,8 +652,9 @@ def generate(env, leads, seed=42, commit=False, score=True, progress=None):
 
     ``commit`` commits after each batch (the command line does; tests do not).
     """
-    ctx = Context(env=env, rng=random.Random(seed), leads=leads, seed=seed, commit=commit, score=score,
-                  progress=progress)
+    ctx = Context(
+        env=env, rng=random.Random(seed), leads=leads, seed=seed, commit=commit, score=score, progress=progress
+    )
     for function in STEPS:
         function(ctx)
     env["ir.config_parameter"].sudo().set_param("crm_suite.demo_seeded", f"seed={seed} leads={leads}")
@@ -574,8 +689,10 @@ def main(argv=None):
     total = sum(counts.values())
     for name, number in sorted(counts.items()):
         print(f"  {name:24} {number:>9}")
-    print(f"datagen: leads={counts.get('crm.lead', 0)} records={total} seconds={seconds:.1f} "
-          f"leads_per_s={counts.get('crm.lead', 0) / seconds:.1f} records_per_s={total / seconds:.1f}")
+    print(
+        f"datagen: leads={counts.get('crm.lead', 0)} records={total} seconds={seconds:.1f} "
+        f"leads_per_s={counts.get('crm.lead', 0) / seconds:.1f} records_per_s={total / seconds:.1f}"
+    )
     return 0
 
 
