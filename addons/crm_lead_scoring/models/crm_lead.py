@@ -733,10 +733,24 @@ class CrmLead(models.Model):
             )
         leads = self.browse(ids)
         leads.invalidate_recordset(["probability", "automated_probability"])
-        # stored computes depending on the probability follow through the ORM
-        for field_name in ("prorated_revenue", "recurring_revenue_monthly_prorated", "recurring_revenue_prorated"):
-            if field_name in self._fields:
-                self.env.add_to_compute(self._fields[field_name], leads)
+        # the prorated amounts follow the probability: the same formulas as crm's computes, set-based
+        self.env.cr.execute(
+            SQL(
+                """UPDATE crm_lead
+                      SET prorated_revenue =
+                              round((COALESCE(expected_revenue, 0) * COALESCE(probability, 0) / 100.0)::numeric, 2),
+                          recurring_revenue_monthly_prorated =
+                              COALESCE(recurring_revenue_monthly, 0) * COALESCE(probability, 0) / 100.0,
+                          recurring_revenue_prorated = COALESCE(recurring_revenue, 0) * COALESCE(probability, 0) / 100.0
+                    WHERE id = ANY(%s)
+                      AND prorated_revenue IS DISTINCT FROM
+                          round((COALESCE(expected_revenue, 0) * COALESCE(probability, 0) / 100.0)::numeric, 2)""",
+                ids,
+            )
+        )
+        leads.invalidate_recordset(
+            ["prorated_revenue", "recurring_revenue_monthly_prorated", "recurring_revenue_prorated"]
+        )
         leads.invalidate_recordset(
             [
                 "score",

@@ -14,6 +14,10 @@ class ScoringCase(TransactionCase):
         cls.env = cls.env(
             context=dict(cls.env.context, tracking_disable=True, mail_create_nolog=True, crm_lead_scoring_sync=True)
         )
+        # start from a blank configuration, whatever the database holds (demo rules, trained models)
+        cls.env["crm.lead.scoring.rule"].search([]).active = False
+        cls.env["crm.lead.scoring.threshold"].search([]).active = False
+        cls.env["crm.lead.scoring.model"].search([]).state = "retired"
         cls.company = cls.env.company
         cls.company.write(
             {

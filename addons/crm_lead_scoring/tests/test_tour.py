@@ -6,6 +6,9 @@ class SalespersonTourMixin:
     def setUpClass(cls):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True, crm_lead_scoring_sync=True))
+        cls.env["crm.lead.scoring.rule"].search([]).active = False
+        cls.env["crm.lead.scoring.threshold"].search([]).active = False
+        cls.env["crm.lead.scoring.model"].search([]).state = "retired"
         cls.salesman = new_test_user(cls.env, "tour_salesman", groups="sales_team.group_sale_salesman")
         Rule = cls.env["crm.lead.scoring.rule"]
         Rule.create({"name": "Big deal", "kind": "fit", "points": 50, "domain": "[('expected_revenue', '>=', 10000)]"})
