@@ -99,6 +99,7 @@ class Context:
     seed: int
     commit: bool = False
     score: bool = True
+    open_share: float = None
     now: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
     made: dict = field(default_factory=dict)
     counts: dict = field(default_factory=dict)
@@ -302,8 +303,12 @@ def _utm(env, model, names):
     return [by_name[n] for n in names]
 
 
-def lead_plan(seed, leads, companies, company_country, contacts_by_company, now):
-    """The leads to make, as plain values: a pure function of its arguments (same seed, same plan)."""
+def lead_plan(seed, leads, companies, company_country, contacts_by_company, now, open_share=None):
+    """The leads to make, as plain values: a pure function of its arguments (same seed, same plan).
+
+    By default recent leads are mostly open and old ones closed; ``open_share`` instead leaves that
+    share of the leads open whatever their age (benchmarks ask for half open, half closed).
+    """
     rng = random.Random(seed * 7919 + leads)
     plan = []
     horizon = 730 * 86400
@@ -329,7 +334,9 @@ def lead_plan(seed, leads, companies, company_country, contacts_by_company, now)
             + (0.4 if company_id else 0.0)
         )
         p_win = 1 / (1 + math.exp(-logit))
-        if age_days < 45 and rng.random() < 0.8:
+        if open_share is not None:
+            outcome = "open" if rng.random() < open_share else ("won" if rng.random() < p_win else "lost")
+        elif age_days < 45 and rng.random() < 0.8:
             outcome = "open"
         elif rng.random() < 0.35 and age_days < 200:
             outcome = "open"
@@ -402,6 +409,7 @@ def leads(ctx):
         ctx.made["company_country"],
         ctx.made["contacts_by_company"],
         ctx.now,
+        open_share=ctx.open_share,
     )
     Lead = env["crm.lead"].with_context(**MAIL_CONTEXT)
     made = []
@@ -647,13 +655,20 @@ def scores(ctx):
 # ---------------------------------------------------------------------------
 
 
-def generate(env, leads, seed=42, commit=False, score=True, progress=None):
+def generate(env, leads, seed=42, commit=False, score=True, progress=None, open_share=None):
     """Make the data into ``env``'s database; returns the number of records made per model.
 
     ``commit`` commits after each batch (the command line does; tests do not).
     """
     ctx = Context(
-        env=env, rng=random.Random(seed), leads=leads, seed=seed, commit=commit, score=score, progress=progress
+        env=env,
+        rng=random.Random(seed),
+        leads=leads,
+        seed=seed,
+        commit=commit,
+        score=score,
+        progress=progress,
+        open_share=open_share,
     )
     for function in STEPS:
         function(ctx)
@@ -670,6 +685,7 @@ def main(argv=None):
     parser.add_argument("--size", default="small", help="small, medium, large or a number of leads")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--no-score", action="store_true", help="do not train and apply lead scoring")
+    parser.add_argument("--open-share", type=float, help="share of leads left open whatever their age (0..1)")
     args = parser.parse_args(argv)
     leads = SIZES.get(args.size) or int(args.size)
 
@@ -684,7 +700,15 @@ def main(argv=None):
 
     with Registry(args.database).cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        counts = generate(env, leads, seed=args.seed, commit=True, score=not args.no_score, progress=progress)
+        counts = generate(
+            env,
+            leads,
+            seed=args.seed,
+            commit=True,
+            score=not args.no_score,
+            progress=progress,
+            open_share=args.open_share,
+        )
     seconds = time.perf_counter() - started
     total = sum(counts.values())
     for name, number in sorted(counts.items()):
