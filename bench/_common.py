@@ -4,6 +4,7 @@ import contextlib
 import resource
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -74,6 +75,27 @@ def count_queries(cr):
         yield counter
     finally:
         counter["queries"] = cr.sql_log_count - before
+
+
+@contextlib.contextmanager
+def count_all_queries():
+    """Count the SQL statements of every cursor inside the block, other threads' included."""
+    from odoo import sql_db  # noqa: PLC0415
+
+    counter = {"queries": 0}
+    lock = threading.Lock()
+    original = sql_db.Cursor.execute
+
+    def execute(self, *args, **kwargs):
+        with lock:
+            counter["queries"] += 1
+        return original(self, *args, **kwargs)
+
+    sql_db.Cursor.execute = execute
+    try:
+        yield counter
+    finally:
+        sql_db.Cursor.execute = original
 
 
 def arg(argv, name, default=None):

@@ -39,14 +39,25 @@ def combine(rule_result, model_result, model_weight, has_rules=True, _=untransla
     return total, ("blend" if weight < 1.0 else "model"), compress(factors, _=_)
 
 
+def _magnitude(item):
+    return abs(item[1])
+
+
 def compress(factors, top=TOP_FACTORS, _=untranslated):
     """Merge same labels, keep the largest ones and sum the rest, preserving the total."""
     merged = {}
     for label, points in factors:
         merged[label] = merged.get(label, 0.0) + points
-    items = [(label, points) for label, points in merged.items() if abs(points) >= 1e-9]
-    items.sort(key=lambda item: -abs(item[1]))
+    items = sorted((item for item in merged.items() if abs(item[1]) >= 1e-9), key=_magnitude, reverse=True)
     kept, rest = items[:top], items[top:]
     if rest:
-        kept.append((_("Other factors"), sum(points for _label, points in rest)))
+        other = _("Other factors")
+        rest_points = sum(points for _label, points in rest)
+        # the caller may have summed small factors under the same words already: one line, not two
+        for position, (label, points) in enumerate(kept):
+            if label == other:
+                kept[position] = (other, points + rest_points)
+                break
+        else:
+            kept.append((other, rest_points))
     return [{"label": label, "points": round(points, 4)} for label, points in kept]

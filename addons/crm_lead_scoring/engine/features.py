@@ -130,7 +130,7 @@ class Featurizer:
                         if col is not None:
                             block[row, col] = 1.0
             elif spec["kind"] in (NUMERIC, LOG):
-                raw = np.array([_number(v, spec["kind"]) for v in values], dtype=float)
+                raw = _numbers(values, spec["kind"])
                 missing = np.isnan(raw)
                 scaled = np.clip((np.where(missing, spec["fill"], raw) - spec["mean"]) / spec["scale"], -CLIP, CLIP)
                 block = scaled[:, None]
@@ -176,6 +176,16 @@ class Featurizer:
     @classmethod
     def from_dict(cls, data):
         return cls(min_count=data["min_count"], max_values=data["max_values"], specs=data["specs"])
+
+
+def _numbers(values, kind):
+    """The column as floats (NaN where missing), log1p-scaled for amounts: one numpy pass."""
+    raw = np.fromiter(
+        (math.nan if value is None or value is False else value for value in values), dtype=float, count=len(values)
+    )
+    if kind == LOG:
+        return np.log1p(np.maximum(raw, 0.0))  # NaN stays NaN
+    return raw
 
 
 def _number(value, kind):

@@ -91,6 +91,14 @@ def subset(column, index):
     return type(column)(column.key, column.label, column.kind, values, column.describe)
 
 
+def top_parts(parts, count):
+    """Per row, the indexes of the ``count`` parts largest in absolute value (in no particular order)."""
+    n_rows, n_columns = parts.shape
+    if n_columns <= count:
+        return np.broadcast_to(np.arange(n_columns), (n_rows, n_columns))
+    return np.argpartition(-np.abs(parts), count - 1, axis=1)[:, :count]
+
+
 class Predictor:
     """A stored model, ready to score and explain leads."""
 

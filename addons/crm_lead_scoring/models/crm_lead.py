@@ -1,6 +1,8 @@
 import json
 import logging
+import threading
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 
 from markupsafe import Markup, escape
 
@@ -70,7 +72,12 @@ class CrmLead(models.Model):
     score_model_id = fields.Many2one(
         "crm.lead.scoring.model", string="Scoring Model", readonly=True, copy=False, index="btree_not_null"
     )
-    score_date = fields.Datetime(string="Scored On", readonly=True, copy=False)
+    score_date = fields.Datetime(
+        string="Score Changed On",
+        readonly=True,
+        copy=False,
+        help="When the score or its explanation last changed: a rescoring that finds the same leaves the lead as is.",
+    )
     score_history_ids = fields.One2many("crm.lead.score.history", "lead_id")
     score_pending = fields.Boolean(
         readonly=True, copy=False, help="Created or changed since it was last scored: the scoring job takes it next."
@@ -233,6 +240,7 @@ class CrmLead(models.Model):
             SQL(
                 """SELECT l.id, l.company_id, l.team_id, l.partner_id, l.email_from, l.phone,
                           l.partner_name, l.create_date, l.date_last_stage_update, l.date_closed, l.won_status,
+                          l.write_date,
                           COALESCE(p.commercial_partner_id, p.id) AS commercial_partner_id
                      FROM crm_lead l
                 LEFT JOIN res_partner p ON p.id = l.partner_id
@@ -339,7 +347,8 @@ class CrmLead(models.Model):
                      WHERE m.model = 'crm.lead' AND m.res_id = ANY(%(ids)s)
                 )
                 SELECT lead_id, event, mail_activity_type_id, count(*), max(date),
-                       sum(power(0.5, greatest(extract(epoch FROM (until - date)) / 86400.0, 0) / half_life))
+                       -- date_part, not extract: a double, where extract's numeric makes power() ten times slower
+                       sum(power(0.5, greatest(date_part('epoch', until - date) / 86400.0, 0) / half_life))
                   FROM msg
                  WHERE event IS NOT NULL AND date <= until
               GROUP BY lead_id, event, mail_activity_type_id
@@ -366,14 +375,14 @@ class CrmLead(models.Model):
         def days(later, earlier):
             return (later - earlier).total_seconds() / 86400.0 if later and earlier else None
 
-        counts = {
-            row["id"]: {
-                event: sum(item[2] for item in engagement.get(row["id"], []) if item[0] == event)
-                for event in ("email_in", "email_out", "activity_done")
-            }
-            for row in rows
-        }
-        last = {row["id"]: max((item[3] for item in engagement.get(row["id"], [])), default=None) for row in rows}
+        counts = defaultdict(lambda: {"email_in": 0, "email_out": 0, "activity_done": 0})
+        last = {}
+        for lead_id, items in engagement.items():
+            lead_counts = counts[lead_id]
+            for event, _activity_type_id, count, date, _decayed in items:
+                lead_counts[event] += count
+                if lead_id not in last or date > last[lead_id]:
+                    last[lead_id] = date
         domains = [(row["email_from"] or "").rpartition("@")[2].strip().lower().rstrip(">") for row in rows]
         columns += [
             features.Column(
@@ -406,12 +415,14 @@ class CrmLead(models.Model):
                 self.env._("Days in the pipeline"),
                 features.LOG,
                 [days(r["measured_at"], r["create_date"]) for r in rows],
+                describe=self.env._("{value:.0f} days in the pipeline"),
             ),
             features.Column(
                 "stage_days",
                 self.env._("Days in the current stage"),
                 features.LOG,
                 [days(r["measured_at"], r["date_last_stage_update"]) for r in rows],
+                describe=self.env._("{value:.0f} days in the current stage"),
             ),
             features.Column(
                 "emails_in",
@@ -438,7 +449,7 @@ class CrmLead(models.Model):
                 "days_since_contact",
                 self.env._("Days since the last interaction"),
                 features.LOG,
-                [days(r["measured_at"], last[r["id"]]) for r in rows],
+                [days(r["measured_at"], last.get(r["id"])) for r in rows],
                 describe=self.env._("last interaction {value:.0f} days ago"),
             ),
         ]
@@ -479,7 +490,12 @@ class CrmLead(models.Model):
 
     @api.model
     def _scoring_rescore_all(self, companies=None, reason="rescore", commit=None):
-        """Rescore every open lead, batch by batch, committing each batch outside tests."""
+        """Rescore every open lead, batch by batch, committing each batch outside tests.
+
+        Outside tests the batches are pipelined: while a writer thread stores one batch on its
+        own cursor (and commits it), the next one is computed. PostgreSQL's work and Python's
+        then run side by side instead of in turn.
+        """
         if commit is None:
             commit = not odoo_module.current_test
         domain = [("won_status", "=", "pending")]
@@ -488,10 +504,23 @@ class CrmLead(models.Model):
         # sudo: the periodic rescoring covers every open lead, whoever owns it
         ids = self.sudo()._search(domain, order="id").get_result_ids()
         done = 0
-        for chunk in split_every(BATCH, ids):
-            done += self._scoring_score_batch(list(chunk), reason)
-            if commit:
-                self._scoring_commit(len(chunk), len(ids) - done)
+        if not commit:
+            for chunk in split_every(BATCH, ids):
+                done += self._scoring_score_batch(list(chunk), reason)
+            return done
+        processed = 0
+        with _ScoringWriter(self.env) as writer:
+            for chunk in split_every(BATCH, ids):
+                now = fields.Datetime.now()
+                self.env.flush_all()
+                seen = {}
+                results = self._scoring_compute(list(chunk), now, seen=seen)
+                done += writer.store(results, seen, reason, now)
+                processed += len(chunk)
+                if not self._scoring_commit(len(chunk), len(ids) - processed):
+                    break
+            done += writer.wait()
+        self.env.invalidate_all()  # the writer changed the leads behind this environment's cache
         return done
 
     @api.model
@@ -538,25 +567,40 @@ class CrmLead(models.Model):
     def _scoring_score_batch(self, ids, reason):
         now = fields.Datetime.now()
         self.env.flush_all()  # the facts are read in SQL: pending ORM writes (a message just posted) first
-        # only open leads get a score; rows a user is editing right now are skipped, not waited for
-        self.env.cr.execute(
-            SQL(
-                """SELECT id FROM crm_lead WHERE id = ANY(%s) AND won_status = 'pending'
-                 ORDER BY id FOR UPDATE SKIP LOCKED""",
-                ids,
-            )
-        )
-        locked = {row[0] for row in self.env.cr.fetchall()}
-        ids = [i for i in ids if i in locked]
+        before = self._scoring_lock(ids)
+        ids = [i for i in ids if i in before]
         if not ids:
             return 0
         results = self._scoring_compute(ids, now)
-        self._scoring_store(results, reason, now)
+        self._scoring_store(results, before, reason, now)
         return len(results)
 
-    def _scoring_compute(self, ids, now):
-        """``{lead_id: (score, grade, source, factors, model_id)}`` for open leads."""
+    def _scoring_lock(self, ids, seen=None):
+        """Lock the open leads among ``ids`` that nobody is editing right now, with their score.
+
+        Leads being edited are skipped, not waited for: their own write scores them again.
+
+        :param seen: ``{lead_id: write_date}`` as read when the scores were computed, if that
+            was before this lock: a lead written since is left out too
+        :return: ``{lead_id: (score, grade, company_id, team_id)}``
+        """
+        self.env.cr.execute(
+            SQL(
+                """SELECT id, score, score_grade, company_id, team_id, write_date FROM crm_lead
+                    WHERE id = ANY(%s) AND won_status = 'pending' ORDER BY id FOR UPDATE SKIP LOCKED""",
+                list(ids),
+            )
+        )
+        return {row[0]: row[1:5] for row in self.env.cr.fetchall() if seen is None or seen.get(row[0]) == row[5]}
+
+    def _scoring_compute(self, ids, now, seen=None):
+        """``{lead_id: (score, grade, source, factors, model_id)}`` for open leads.
+
+        :param seen: a dict that receives the ``write_date`` of each lead as read
+        """
         rows = self._scoring_rows(ids, now)
+        if seen is not None:
+            seen.update((row["id"], row["write_date"]) for row in rows)
         engagement = self._scoring_engagement(rows, now)
         by_company = defaultdict(list)
         for row in rows:
@@ -585,17 +629,22 @@ class CrmLead(models.Model):
                 domain &= Domain("team_id", "=", rule.team_id.id)
             for lead_id in leads._search(domain).get_result_ids():
                 fit_matches[lead_id].append(rule.id)
-        engagement_rules = rule_records.filtered(lambda r: r.kind == "engagement")
+        # plain tuples: this loop runs per lead and per event kind
+        engagement_rules = [
+            (rule.id, rule.event, rule.team_id.id, rule.activity_type_id.id)
+            for rule in rule_records
+            if rule.kind == "engagement"
+        ]
         engaged = defaultdict(list)
         if engagement_rules:
             for lead_id in ids:
-                for event, activity_type_id, count, _last, decayed in engagement.get(lead_id, []):
-                    for rule in engagement_rules:
-                        if rule.event != event or (rule.team_id and rule.team_id.id != team_of[lead_id]):
+                for event, activity_type_id, count, _last, decayed in engagement.get(lead_id, ()):
+                    for rule_id, rule_event, rule_team_id, rule_activity_type_id in engagement_rules:
+                        if rule_event != event or (rule_team_id and rule_team_id != team_of[lead_id]):
                             continue
-                        if rule.activity_type_id and rule.activity_type_id.id != activity_type_id:
+                        if rule_activity_type_id and rule_activity_type_id != activity_type_id:
                             continue
-                        engaged[lead_id].append((rule.id, decayed, count))
+                        engaged[lead_id].append((rule_id, decayed, count))
         rule_scores = rules.score(fit_matches, engaged, rule_defs, groups, base=company.scoring_rule_base, _=translate)
         empty = rules.empty(company.scoring_rule_base, _=translate)
 
@@ -613,38 +662,49 @@ class CrmLead(models.Model):
                 subset = [learning.subset(column, indexes) for column in columns]
                 probabilities, parts = predictor.explain(subset)
                 by_key = {column.key: column for column in subset}
-                specs = list(enumerate(predictor.featurizer.specs))
-                labels = [
-                    [
-                        predictor.featurizer.describe(k, by_key[spec["key"]].values[i], _=translate)
-                        if spec["key"] in by_key
-                        else spec["label"]
-                        for k, spec in specs
-                    ]
-                    for i in range(len(indexes))
-                ]
+                specs = predictor.featurizer.specs
+                # only the largest parts can make the explanation's top factors: only they are put in words
+                top = learning.top_parts(parts, blend.TOP_FACTORS)
+                baseline = predictor.baseline
+                other = translate("Other factors")
+                totals = parts.sum(axis=1).tolist()
+                part_rows = parts.tolist()  # Python floats: faster to pick from than numpy scalars
+                columns_of = [by_key.get(spec["key"]) for spec in specs]
+                describe = predictor.featurizer.describe
                 for position, index in enumerate(indexes):
+                    row_parts = part_rows[position]
+                    factors = []
+                    described = 0.0
+                    for k in top[position].tolist():
+                        column = columns_of[k]
+                        label = (
+                            describe(k, column.values[position], _=translate)
+                            if column is not None
+                            else specs[k]["label"]
+                        )
+                        part = row_parts[k]
+                        factors.append((label, part))
+                        described += part
+                    rest = totals[position] - described
+                    if abs(rest) > 1e-12:
+                        factors.append((other, rest))
                     model_results[rows[index]["id"]] = (
                         model.id,
-                        (
-                            float(probabilities[position]),
-                            predictor.baseline,
-                            list(zip(labels[position], parts[position].tolist(), strict=True)),
-                        ),
+                        (float(probabilities[position]), baseline, factors),
                     )
         weight = company.scoring_model_weight / 100.0
+        has_rules = bool(rule_records)
+        limits = (company.scoring_grade_a_min, company.scoring_grade_b_min, company.scoring_grade_c_min)
+        combine, grade_of = blend.combine, blend.grade
         results = {}
         for row in rows:
             lead_id = row["id"]
             model_id, model_result = model_results.get(lead_id, (False, None))
-            score, source, factors = blend.combine(
-                rule_scores.get(lead_id, empty), model_result, weight, has_rules=bool(rule_records), _=translate
+            score, source, factors = combine(
+                rule_scores.get(lead_id, empty), model_result, weight, has_rules=has_rules, _=translate
             )
             score_int = int(round(score))
-            grade = blend.grade(
-                score_int, company.scoring_grade_a_min, company.scoring_grade_b_min, company.scoring_grade_c_min
-            )
-            results[lead_id] = (score_int, grade, source, factors, model_id)
+            results[lead_id] = (score_int, grade_of(score_int, *limits), source, factors, model_id)
         return results
 
     def _scoring_predictors(self, company):
@@ -660,44 +720,67 @@ class CrmLead(models.Model):
             if model.won_count + model.lost_count >= company.scoring_min_closed_leads
         }
 
-    def _scoring_store(self, results, reason, now):
-        """Write scores with one statement per batch; keep history for changes; fire thresholds."""
+    def _scoring_store(self, results, before, reason, now):
+        """Write scores with one statement per batch; keep history for changes; fire thresholds.
+
+        The values travel as arrays (``unnest``), one per column: psycopg2 adapts
+        them in C, where a ``VALUES`` list built row by row costs more than the
+        update itself. Rows whose score, grade and explanation are unchanged are
+        not rewritten (a periodic rescoring mostly confirms what is there).
+
+        :param before: :meth:`_scoring_lock`'s result for the leads of ``results``
+        """
         if not results:
             return
         ids = list(results)
-        self.env.cr.execute(
-            SQL("SELECT id, score, score_grade, company_id, team_id FROM crm_lead WHERE id = ANY(%s)", ids)
-        )
-        before = {row[0]: row[1:] for row in self.env.cr.fetchall()}
         self.flush_model(SCORE_FIELDS)
-        values = SQL(", ").join(
-            SQL(
-                "(%s::int, %s::int, %s::varchar, %s::varchar, %s::jsonb, %s::int)",
-                lead_id,
-                score,
-                grade,
-                source,
-                json.dumps(factors),
-                model_id or None,
-            )
-            for lead_id, (score, grade, source, factors, model_id) in results.items()
+        scores, grades, sources, explanations, model_ids = [], [], [], [], []
+        for score, grade, source, factors, model_id in results.values():
+            scores.append(score)
+            grades.append(grade)
+            sources.append(source)
+            explanations.append(json.dumps(factors))
+            model_ids.append(model_id or None)
+        # the score drives the automated probability where the company asks for it, as crm's own
+        # cron does it: a probability set by hand is left alone
+        probability = SQL(
+            """CASE WHEN c.scoring_drives_probability
+                     AND (l.probability = l.automated_probability OR l.probability IS NULL)
+                    THEN v.score ELSE l.probability END"""
         )
         self.env.cr.execute(
             SQL(
                 """UPDATE crm_lead AS l
                       SET score = v.score, score_grade = v.grade, score_source = v.source, score_pending = false,
-                          score_explanation = v.factors, score_model_id = v.model_id, score_date = %s,
-                          -- the score drives the automated probability where the company asks for it, as
-                          -- crm's own cron does it: a probability set by hand is left alone
-                          probability = CASE WHEN c.scoring_drives_probability
-                                              AND (l.probability = l.automated_probability OR l.probability IS NULL)
-                                             THEN v.score ELSE l.probability END,
+                          score_explanation = v.factors, score_model_id = v.model_id, score_date = %(now)s,
+                          probability = %(probability)s,
                           automated_probability = CASE WHEN c.scoring_drives_probability
-                                                       THEN v.score ELSE l.automated_probability END
-                     FROM (VALUES %s) AS v(id, score, grade, source, factors, model_id), res_company c
-                    WHERE l.id = v.id AND c.id = l.company_id""",
-                now,
-                values,
+                                                       THEN v.score ELSE l.automated_probability END,
+                          -- the prorated amounts follow the probability: the formulas of crm's computes
+                          prorated_revenue = round(
+                              (COALESCE(l.expected_revenue, 0) * COALESCE(%(probability)s, 0) / 100.0)::numeric, 2),
+                          recurring_revenue_monthly_prorated =
+                              COALESCE(l.recurring_revenue_monthly, 0) * COALESCE(%(probability)s, 0) / 100.0,
+                          recurring_revenue_prorated =
+                              COALESCE(l.recurring_revenue, 0) * COALESCE(%(probability)s, 0) / 100.0
+                     FROM unnest(%(ids)s::int[], %(scores)s::int[], %(grades)s::varchar[], %(sources)s::varchar[],
+                                 %(explanations)s::jsonb[], %(model_ids)s::int[])
+                              AS v(id, score, grade, source, factors, model_id),
+                          res_company c
+                    WHERE l.id = v.id AND c.id = l.company_id
+                      AND (l.score IS DISTINCT FROM v.score OR l.score_grade IS DISTINCT FROM v.grade
+                           OR l.score_source IS DISTINCT FROM v.source OR l.score_pending
+                           OR l.score_model_id IS DISTINCT FROM v.model_id
+                           OR l.score_explanation IS DISTINCT FROM v.factors
+                           OR (c.scoring_drives_probability AND l.automated_probability IS DISTINCT FROM v.score))""",
+                now=now,
+                probability=probability,
+                ids=ids,
+                scores=scores,
+                grades=grades,
+                sources=sources,
+                explanations=explanations,
+                model_ids=model_ids,
             )
         )
         # a lead without grade was never scored: its first score is a change too
@@ -707,60 +790,32 @@ class CrmLead(models.Model):
             if lead_id in before and (before[lead_id][1] is None or before[lead_id][:2] != result[:2])
         ]
         if changed:
-            history = SQL(", ").join(
-                SQL(
-                    "(%s::int, %s::int, %s::timestamp, %s::int, %s::varchar,"
-                    " %s::int, %s::varchar, %s::varchar, %s::varchar)",
-                    lead_id,
-                    before[lead_id][2],
-                    now,
-                    score,
-                    grade,
-                    before[lead_id][0] if before[lead_id][1] else None,
-                    before[lead_id][1],
-                    source,
-                    reason,
-                )
-                for lead_id, (score, grade, source, _factors, _model) in changed
-            )
             self.env.cr.execute(
                 SQL(
                     """INSERT INTO crm_lead_score_history
-                           (lead_id, company_id, date, score, grade, previous_score, previous_grade, source, reason)
-                       VALUES %s""",
-                    history,
+                           (lead_id, date, score, grade, previous_score, previous_grade, source, reason)
+                       SELECT h.lead_id, %s, h.score, h.grade, h.previous_score, h.previous_grade, h.source, %s
+                         FROM unnest(%s::int[], %s::int[], %s::varchar[], %s::int[], %s::varchar[], %s::varchar[])
+                              AS h(lead_id, score, grade, previous_score, previous_grade, source)""",
+                    now,
+                    reason,
+                    [lead_id for lead_id, _result in changed],
+                    [result[0] for _lead_id, result in changed],
+                    [result[1] for _lead_id, result in changed],
+                    [before[lead_id][0] if before[lead_id][1] else None for lead_id, _result in changed],
+                    [before[lead_id][1] for lead_id, _result in changed],
+                    [result[2] for _lead_id, result in changed],
                 )
             )
-        leads = self.browse(ids)
-        leads.invalidate_recordset(["probability", "automated_probability"])
-        # the prorated amounts follow the probability: the same formulas as crm's computes, set-based
-        self.env.cr.execute(
-            SQL(
-                """UPDATE crm_lead
-                      SET prorated_revenue =
-                              round((COALESCE(expected_revenue, 0) * COALESCE(probability, 0) / 100.0)::numeric, 2),
-                          recurring_revenue_monthly_prorated =
-                              COALESCE(recurring_revenue_monthly, 0) * COALESCE(probability, 0) / 100.0,
-                          recurring_revenue_prorated = COALESCE(recurring_revenue, 0) * COALESCE(probability, 0) / 100.0
-                    WHERE id = ANY(%s)
-                      AND prorated_revenue IS DISTINCT FROM
-                          round((COALESCE(expected_revenue, 0) * COALESCE(probability, 0) / 100.0)::numeric, 2)""",
-                ids,
-            )
-        )
-        leads.invalidate_recordset(
-            ["prorated_revenue", "recurring_revenue_monthly_prorated", "recurring_revenue_prorated"]
-        )
-        leads.invalidate_recordset(
+        self.browse(ids).invalidate_recordset(
             [
-                "score",
-                "score_grade",
-                "score_source",
-                "score_explanation",
-                "score_model_id",
-                "score_date",
+                *SCORE_FIELDS,
                 "score_history_ids",
-                "score_pending",
+                "probability",
+                "automated_probability",
+                "prorated_revenue",
+                "recurring_revenue_monthly_prorated",
+                "recurring_revenue_prorated",
             ]
         )
         self._scoring_fire_thresholds(changed, before)
@@ -786,3 +841,49 @@ class CrmLead(models.Model):
         for threshold, lead_ids in to_fire.items():
             # sudo: the threshold's actions (assign, tag, schedule) are the manager's configured automation
             threshold._fire(self.sudo().browse(lead_ids).with_context(crm_lead_scoring_skip=True))
+
+
+class _ScoringWriter:
+    """Stores batches of scores in a thread, each on a new cursor committed at once.
+
+    The thread locks the leads itself (:meth:`CrmLead._scoring_lock`) and skips
+    those written since their score was computed, so a user's edit is never
+    overwritten by a score computed before it.
+    """
+
+    def __init__(self, env):
+        self.env = env
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crm_lead_scoring")
+        self.future = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        try:
+            self.wait()
+        finally:
+            self.executor.shutdown()
+
+    def _run(self, results, seen, reason, now):
+        thread = threading.current_thread()
+        thread.dbname = self.env.cr.dbname  # for the log lines of this thread
+        thread.uid = self.env.uid
+        with self.env.registry.cursor() as cr:  # committed when the block ends
+            Lead = self.env(cr=cr)["crm.lead"]
+            before = Lead._scoring_lock(list(results), seen)
+            kept = {lead_id: result for lead_id, result in results.items() if lead_id in before}
+            Lead._scoring_store(kept, before, reason, now)
+            Lead.env.flush_all()
+        return len(kept)
+
+    def store(self, results, seen, reason, now):
+        """Hand a batch to the thread, once the previous one is stored; return how many that stored."""
+        done = self.wait()
+        self.future = self.executor.submit(self._run, results, seen, reason, now)
+        return done
+
+    def wait(self):
+        """Wait for the batch in progress; its error, if any, is raised here."""
+        future, self.future = self.future, None
+        return future.result() if future else 0

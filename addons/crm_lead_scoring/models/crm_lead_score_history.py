@@ -12,7 +12,9 @@ class CrmLeadScoreHistory(models.Model):
     _log_access = False
 
     lead_id = fields.Many2one("crm.lead", required=True, ondelete="cascade", index=True)
-    company_id = fields.Many2one("res.company", index=True)
+    # not stored: a foreign key checked on each of the thousands of rows a rescoring inserts, for a
+    # value the lead already holds
+    company_id = fields.Many2one(related="lead_id.company_id")
     date = fields.Datetime(required=True, default=fields.Datetime.now)
     score = fields.Integer(required=True, aggregator="avg")
     grade = fields.Selection(GRADES)

@@ -125,6 +125,18 @@ class TestBlend(BaseCase):
         self.assertEqual(compressed[-1]["label"], "Other factors")
         self.assertAlmostEqual(sum(f["points"] for f in compressed), sum(range(1, 15)))
 
+    def test_compress_folds_small_factors_into_one_line(self):
+        factors = [("Other factors", 0.5)] + [(f"factor {i}", float(i)) for i in range(1, 15)]
+        compressed = blend.compress(factors, top=5)
+        labels = [f["label"] for f in compressed]
+        self.assertEqual(labels.count("Other factors"), 1)
+        self.assertAlmostEqual(sum(f["points"] for f in compressed), 0.5 + sum(range(1, 15)))
+
+    def test_top_parts_are_the_largest_in_absolute_value(self):
+        parts = np.array([[0.1, -0.9, 0.3, 0.05], [0.0, 0.2, -0.25, 0.4]])
+        self.assertEqual([sorted(row) for row in learning.top_parts(parts, 2).tolist()], [[1, 2], [2, 3]])
+        self.assertEqual(learning.top_parts(parts, 6).shape, (2, 4), "fewer parts than asked: all of them")
+
     def test_grades(self):
         self.assertEqual([blend.grade(s, 70, 45, 20) for s in (90, 70, 69, 45, 20, 19)], list("AABBCD"))
 

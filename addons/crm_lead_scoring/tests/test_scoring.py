@@ -4,7 +4,9 @@ from freezegun import freeze_time
 
 from odoo import fields
 from odoo.tests import tagged
+from odoo.tests.common import release_test_lock
 
+from ..models.crm_lead import _ScoringWriter
 from .common import ScoringCase
 
 
@@ -67,6 +69,46 @@ class TestRuleScoring(ScoringCase):
         lead = self._lead(expected_revenue=20000)
         lead.description = "Called, will call back"
         self.assertEqual(len(lead.score_history_ids), 1)
+
+    def test_rescoring_leaves_unchanged_scores_unwritten(self):
+        start = fields.Datetime.now()
+        with freeze_time(start):
+            lead = self._lead(expected_revenue=20000)
+            unchanged = self._lead(expected_revenue=500)
+        self.assertEqual(lead.score_date, start)
+        self.env.flush_all()
+        with freeze_time(start + timedelta(days=1)):
+            # a change the write() override did not see (an import in SQL): the daily rescoring catches it
+            self.env.cr.execute("UPDATE crm_lead SET source_id = %s WHERE id = %s", [self.source_web.id, lead.id])
+            self.env["crm.lead"]._scoring_rescore_all(reason="rescore")
+        self.assertEqual(lead.score, 55)
+        self.assertEqual(lead.score_date, start + timedelta(days=1))
+        self.assertEqual((lead.probability, lead.prorated_revenue), (55, 11000), "the amounts follow the score")
+        self.assertEqual(unchanged.score_date, start, "same score, grade and explanation: the row is not rewritten")
+        self.assertEqual(len(unchanged.score_history_ids), 1)
+
+    def test_pipelined_writer_skips_leads_written_since_computed(self):
+        kept = self._lead(expected_revenue=20000)
+        edited = self._lead(expected_revenue=20000)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE crm_lead SET source_id = %s WHERE id IN %s", [self.source_web.id, (kept.id, edited.id)]
+        )
+        now = fields.Datetime.now()
+        seen = {}
+        results = self.env["crm.lead"]._scoring_compute([kept.id, edited.id], now, seen=seen)
+        self.assertEqual([result[0] for result in results.values()], [55, 55])
+        # a user saves the second lead while the first batch waits for the writer
+        self.env.cr.execute(
+            "UPDATE crm_lead SET write_date = write_date + interval '1 second' WHERE id = %s", [edited.id]
+        )
+        # the writer's thread opens its own cursor: the test's, shared under the test lock
+        with self.enter_registry_test_mode(), release_test_lock(), _ScoringWriter(self.env) as writer:
+            self.assertEqual(writer.store(results, seen, "rescore", now), 0, "nothing was stored before")
+            self.assertEqual(writer.wait(), 1)
+        self.assertEqual(kept.score, 55)
+        self.assertEqual(kept.score_history_ids.mapped("reason"), ["rescore", "create"])
+        self.assertEqual(edited.score, 30, "an older computation never overwrites a lead saved since")
 
     def test_engagement_decays_with_half_life(self):
         start = fields.Datetime.now()
