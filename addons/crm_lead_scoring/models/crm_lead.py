@@ -613,6 +613,26 @@ class CrmLead(models.Model):
 
     def _scoring_compute_company(self, company, rows, engagement, now):
         translate = self.env._
+        rule_records, rule_scores = self._scoring_rule_results(company, rows, engagement)
+        empty = rules.empty(company.scoring_rule_base, _=translate)
+        model_results = self._scoring_model_results(company, rows, engagement, now)
+        weight = company.scoring_model_weight / 100.0
+        has_rules = bool(rule_records)
+        limits = (company.scoring_grade_a_min, company.scoring_grade_b_min, company.scoring_grade_c_min)
+        combine, grade_of = blend.combine, blend.grade
+        results = {}
+        for row in rows:
+            lead_id = row["id"]
+            model_id, model_result = model_results.get(lead_id, (False, None))
+            score, source, factors = combine(
+                rule_scores.get(lead_id, empty), model_result, weight, has_rules=has_rules, _=translate
+            )
+            score_int = int(round(score))
+            results[lead_id] = (score_int, grade_of(score_int, *limits), source, factors, model_id)
+        return results
+
+    def _scoring_rule_results(self, company, rows, engagement):
+        """The company's rules, and ``{lead_id: (rule_score, factors)}`` for the leads any rule gives points."""
         ids = [row["id"] for row in rows]
         Rule = self.env["crm.lead.scoring.rule"].sudo()  # sudo: rules apply to every lead, read-only here
         rule_records = Rule.search([("company_id", "in", (company.id, False))])
@@ -645,9 +665,12 @@ class CrmLead(models.Model):
                         if rule_activity_type_id and rule_activity_type_id != activity_type_id:
                             continue
                         engaged[lead_id].append((rule_id, decayed, count))
-        rule_scores = rules.score(fit_matches, engaged, rule_defs, groups, base=company.scoring_rule_base, _=translate)
-        empty = rules.empty(company.scoring_rule_base, _=translate)
+        rule_scores = rules.score(fit_matches, engaged, rule_defs, groups, base=company.scoring_rule_base, _=self.env._)
+        return rule_records, rule_scores
 
+    def _scoring_model_results(self, company, rows, engagement, now):
+        """``{lead_id: (model_id, (probability, baseline, [(label, part)]))}`` for the leads a model scores."""
+        translate = self.env._
         predictors = self._scoring_predictors(company)
         model_results = {}
         by_model = defaultdict(list)
@@ -692,20 +715,7 @@ class CrmLead(models.Model):
                         model.id,
                         (float(probabilities[position]), baseline, factors),
                     )
-        weight = company.scoring_model_weight / 100.0
-        has_rules = bool(rule_records)
-        limits = (company.scoring_grade_a_min, company.scoring_grade_b_min, company.scoring_grade_c_min)
-        combine, grade_of = blend.combine, blend.grade
-        results = {}
-        for row in rows:
-            lead_id = row["id"]
-            model_id, model_result = model_results.get(lead_id, (False, None))
-            score, source, factors = combine(
-                rule_scores.get(lead_id, empty), model_result, weight, has_rules=has_rules, _=translate
-            )
-            score_int = int(round(score))
-            results[lead_id] = (score_int, grade_of(score_int, *limits), source, factors, model_id)
-        return results
+        return model_results
 
     def _scoring_predictors(self, company):
         """Active models by team id (``False``: the company's), with enough history to be trusted."""
