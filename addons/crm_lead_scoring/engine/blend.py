@@ -31,12 +31,20 @@ def combine(rule_result, model_result, model_weight, has_rules=True, _=untransla
     if model_result is None:
         return rule_score, "rules", compress(rule_factors, _=_)
     probability, baseline, parts = model_result
+    total, source = blended(rule_score, probability, model_weight, has_rules)
     weight = model_weight if has_rules else 1.0
     factors = [(_("Average win rate of past leads"), 100.0 * baseline * weight)]
     factors.extend((label, 100.0 * part * weight) for label, part in parts)
     factors.extend((label, points * (1.0 - weight)) for label, points in rule_factors)
-    total = 100.0 * probability * weight + rule_score * (1.0 - weight)
-    return total, ("blend" if weight < 1.0 else "model"), compress(factors, _=_)
+    return total, source, compress(factors, _=_)
+
+
+def blended(rule_score, probability, model_weight, has_rules=True):
+    """The score alone, without its explanation: ``(score, source)`` as :func:`combine` gives them."""
+    if probability is None:
+        return rule_score, "rules"
+    weight = model_weight if has_rules else 1.0
+    return 100.0 * probability * weight + rule_score * (1.0 - weight), ("blend" if weight < 1.0 else "model")
 
 
 def _magnitude(item):

@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from . import metrics
+from . import metrics, untranslated
 from .features import Featurizer
 
 C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
@@ -138,3 +138,47 @@ class Predictor:
         p0 = self.baseline
         slope = np.where(np.abs(delta) > 1e-9, (p - p0) / np.where(delta == 0, 1, delta), p0 * (1 - p0))
         return p, per_column * slope[:, None]
+
+    def explanations(self, columns, top, _=untranslated):
+        """Probabilities, and the :class:`Explanations` that put each lead's parts in words on demand."""
+        p, parts = self.explain(columns)
+        return p, Explanations(self, columns, parts, top, _)
+
+
+class Explanations:
+    """The parts of a batch of leads, put in words only for the leads asked for.
+
+    Only the ``top`` parts largest in absolute value are described; the others
+    are summed under "Other factors", so that the factors still add up to
+    ``p - baseline``.
+    """
+
+    def __init__(self, predictor, columns, parts, top, _=untranslated):
+        by_key = {column.key: column for column in columns}
+        self.specs = predictor.featurizer.specs
+        self.describe = predictor.featurizer.describe
+        self.columns = [by_key.get(spec["key"]) for spec in self.specs]
+        self.top = top_parts(parts, top)
+        self.totals = parts.sum(axis=1).tolist()
+        self.parts = parts.tolist()  # Python floats: faster to pick from than numpy scalars
+        self.other = _("Other factors")
+        self._ = _
+
+    def factors(self, position):
+        """``[(label, part)]`` of the lead at ``position`` in the batch."""
+        row_parts = self.parts[position]
+        factors = []
+        described = 0.0
+        for k in self.top[position].tolist():
+            column = self.columns[k]
+            if column is None:
+                label = self.specs[k]["label"]
+            else:
+                label = self.describe(k, column.values[position], _=self._)
+            part = row_parts[k]
+            factors.append((label, part))
+            described += part
+        rest = self.totals[position] - described
+        if abs(rest) > 1e-12:
+            factors.append((self.other, rest))
+        return factors

@@ -1,8 +1,6 @@
 import json
 import logging
-import threading
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 
 from markupsafe import Markup, escape
 
@@ -240,7 +238,6 @@ class CrmLead(models.Model):
             SQL(
                 """SELECT l.id, l.company_id, l.team_id, l.partner_id, l.email_from, l.phone,
                           l.partner_name, l.create_date, l.date_last_stage_update, l.date_closed, l.won_status,
-                          l.write_date,
                           COALESCE(p.commercial_partner_id, p.id) AS commercial_partner_id
                      FROM crm_lead l
                 LEFT JOIN res_partner p ON p.id = l.partner_id
@@ -492,9 +489,8 @@ class CrmLead(models.Model):
     def _scoring_rescore_all(self, companies=None, reason="rescore", commit=None):
         """Rescore every open lead, batch by batch, committing each batch outside tests.
 
-        Outside tests the batches are pipelined: while a writer thread stores one batch on its
-        own cursor (and commits it), the next one is computed. PostgreSQL's work and Python's
-        then run side by side instead of in turn.
+        With ``reason="rescore"`` (the daily job) a lead whose score, grade and scorer are
+        unchanged keeps its row as is: its explanation is not even put in words.
         """
         if commit is None:
             commit = not odoo_module.current_test
@@ -504,23 +500,10 @@ class CrmLead(models.Model):
         # sudo: the periodic rescoring covers every open lead, whoever owns it
         ids = self.sudo()._search(domain, order="id").get_result_ids()
         done = 0
-        if not commit:
-            for chunk in split_every(BATCH, ids):
-                done += self._scoring_score_batch(list(chunk), reason)
-            return done
-        processed = 0
-        with _ScoringWriter(self.env) as writer:
-            for chunk in split_every(BATCH, ids):
-                now = fields.Datetime.now()
-                self.env.flush_all()
-                seen = {}
-                results = self._scoring_compute(list(chunk), now, seen=seen)
-                done += writer.store(results, seen, reason, now)
-                processed += len(chunk)
-                if not self._scoring_commit(len(chunk), len(ids) - processed):
-                    break
-            done += writer.wait()
-        self.env.invalidate_all()  # the writer changed the leads behind this environment's cache
+        for chunk in split_every(BATCH, ids):
+            done += self._scoring_score_batch(list(chunk), reason)
+            if commit and not self._scoring_commit(len(chunk), len(ids) - done):
+                break
         return done
 
     @api.model
@@ -565,42 +548,40 @@ class CrmLead(models.Model):
         self._scoring_rescore_all(reason="rescore")
 
     def _scoring_score_batch(self, ids, reason):
+        """Score the open leads among ``ids``; return how many were scored (changed or not)."""
         now = fields.Datetime.now()
         self.env.flush_all()  # the facts are read in SQL: pending ORM writes (a message just posted) first
         before = self._scoring_lock(ids)
         ids = [i for i in ids if i in before]
         if not ids:
             return 0
-        results = self._scoring_compute(ids, now)
+        results = self._scoring_compute(ids, now, unchanged_from=before if reason == "rescore" else None)
         self._scoring_store(results, before, reason, now)
-        return len(results)
+        return len(ids)
 
-    def _scoring_lock(self, ids, seen=None):
+    def _scoring_lock(self, ids):
         """Lock the open leads among ``ids`` that nobody is editing right now, with their score.
 
         Leads being edited are skipped, not waited for: their own write scores them again.
 
-        :param seen: ``{lead_id: write_date}`` as read when the scores were computed, if that
-            was before this lock: a lead written since is left out too
-        :return: ``{lead_id: (score, grade, company_id, team_id)}``
+        :return: ``{lead_id: (score, grade, company_id, team_id, source, model_id)}``
         """
         self.env.cr.execute(
             SQL(
-                """SELECT id, score, score_grade, company_id, team_id, write_date FROM crm_lead
+                """SELECT id, score, score_grade, company_id, team_id, score_source, score_model_id FROM crm_lead
                     WHERE id = ANY(%s) AND won_status = 'pending' ORDER BY id FOR UPDATE SKIP LOCKED""",
                 list(ids),
             )
         )
-        return {row[0]: row[1:5] for row in self.env.cr.fetchall() if seen is None or seen.get(row[0]) == row[5]}
+        return {row[0]: row[1:] for row in self.env.cr.fetchall()}
 
-    def _scoring_compute(self, ids, now, seen=None):
+    def _scoring_compute(self, ids, now, unchanged_from=None):
         """``{lead_id: (score, grade, source, factors, model_id)}`` for open leads.
 
-        :param seen: a dict that receives the ``write_date`` of each lead as read
+        :param unchanged_from: :meth:`_scoring_lock`'s result: leads whose score, grade, scorer
+            and model would stay the same are left out of the result (nor are they explained)
         """
         rows = self._scoring_rows(ids, now)
-        if seen is not None:
-            seen.update((row["id"], row["write_date"]) for row in rows)
         engagement = self._scoring_engagement(rows, now)
         by_company = defaultdict(list)
         for row in rows:
@@ -608,10 +589,10 @@ class CrmLead(models.Model):
         results = {}
         for company_id, company_rows in by_company.items():
             company = self.env["res.company"].browse(company_id) if company_id else self.env.company
-            results.update(self._scoring_compute_company(company, company_rows, engagement, now))
+            results.update(self._scoring_compute_company(company, company_rows, engagement, now, unchanged_from))
         return results
 
-    def _scoring_compute_company(self, company, rows, engagement, now):
+    def _scoring_compute_company(self, company, rows, engagement, now, unchanged_from=None):
         translate = self.env._
         rule_records, rule_scores = self._scoring_rule_results(company, rows, engagement)
         empty = rules.empty(company.scoring_rule_base, _=translate)
@@ -619,16 +600,23 @@ class CrmLead(models.Model):
         weight = company.scoring_model_weight / 100.0
         has_rules = bool(rule_records)
         limits = (company.scoring_grade_a_min, company.scoring_grade_b_min, company.scoring_grade_c_min)
-        combine, grade_of = blend.combine, blend.grade
+        grade_of = blend.grade
         results = {}
         for row in rows:
             lead_id = row["id"]
-            model_id, model_result = model_results.get(lead_id, (False, None))
-            score, source, factors = combine(
-                rule_scores.get(lead_id, empty), model_result, weight, has_rules=has_rules, _=translate
+            model_id, probability, baseline, explanations, position = model_results.get(
+                lead_id, (False, None, None, None, None)
             )
+            rule_result = rule_scores.get(lead_id, empty)
+            score, source = blend.blended(rule_result[0], probability, weight, has_rules)
             score_int = int(round(score))
-            results[lead_id] = (score_int, grade_of(score_int, *limits), source, factors, model_id)
+            grade = grade_of(score_int, *limits)
+            if unchanged_from and unchanged_from[lead_id][:2] == (score_int, grade):
+                if unchanged_from[lead_id][4:] == (source, model_id or None):
+                    continue  # same score from the same scorer: the row stays, unexplained again
+            model_result = None if probability is None else (probability, baseline, explanations.factors(position))
+            _score, _source, factors = blend.combine(rule_result, model_result, weight, has_rules, _=translate)
+            results[lead_id] = (score_int, grade, source, factors, model_id)
         return results
 
     def _scoring_rule_results(self, company, rows, engagement):
@@ -669,8 +657,10 @@ class CrmLead(models.Model):
         return rule_records, rule_scores
 
     def _scoring_model_results(self, company, rows, engagement, now):
-        """``{lead_id: (model_id, (probability, baseline, [(label, part)]))}`` for the leads a model scores."""
-        translate = self.env._
+        """``{lead_id: (model_id, probability, baseline, explanations, position)}`` for the leads a model scores.
+
+        ``explanations.factors(position)`` puts the lead's parts in words, when asked.
+        """
         predictors = self._scoring_predictors(company)
         model_results = {}
         by_model = defaultdict(list)
@@ -683,38 +673,10 @@ class CrmLead(models.Model):
             for model, indexes in by_model.items():
                 predictor = learning.Predictor(model.payload)
                 subset = [learning.subset(column, indexes) for column in columns]
-                probabilities, parts = predictor.explain(subset)
-                by_key = {column.key: column for column in subset}
-                specs = predictor.featurizer.specs
-                # only the largest parts can make the explanation's top factors: only they are put in words
-                top = learning.top_parts(parts, blend.TOP_FACTORS)
+                probabilities, explanations = predictor.explanations(subset, blend.TOP_FACTORS, _=self.env._)
                 baseline = predictor.baseline
-                other = translate("Other factors")
-                totals = parts.sum(axis=1).tolist()
-                part_rows = parts.tolist()  # Python floats: faster to pick from than numpy scalars
-                columns_of = [by_key.get(spec["key"]) for spec in specs]
-                describe = predictor.featurizer.describe
-                for position, index in enumerate(indexes):
-                    row_parts = part_rows[position]
-                    factors = []
-                    described = 0.0
-                    for k in top[position].tolist():
-                        column = columns_of[k]
-                        label = (
-                            describe(k, column.values[position], _=translate)
-                            if column is not None
-                            else specs[k]["label"]
-                        )
-                        part = row_parts[k]
-                        factors.append((label, part))
-                        described += part
-                    rest = totals[position] - described
-                    if abs(rest) > 1e-12:
-                        factors.append((other, rest))
-                    model_results[rows[index]["id"]] = (
-                        model.id,
-                        (float(probabilities[position]), baseline, factors),
-                    )
+                for position, (index, probability) in enumerate(zip(indexes, probabilities.tolist(), strict=True)):
+                    model_results[rows[index]["id"]] = (model.id, probability, baseline, explanations, position)
         return model_results
 
     def _scoring_predictors(self, company):
@@ -840,7 +802,7 @@ class CrmLead(models.Model):
             return
         to_fire = defaultdict(list)
         for lead_id, (score, grade, _source, _factors, _model) in changed:
-            old_score, old_grade, company_id, team_id = before[lead_id]
+            old_score, old_grade, company_id, team_id = before[lead_id][:4]
             for threshold in thresholds:
                 if threshold.company_id and threshold.company_id.id != company_id:
                     continue
@@ -851,49 +813,3 @@ class CrmLead(models.Model):
         for threshold, lead_ids in to_fire.items():
             # sudo: the threshold's actions (assign, tag, schedule) are the manager's configured automation
             threshold._fire(self.sudo().browse(lead_ids).with_context(crm_lead_scoring_skip=True))
-
-
-class _ScoringWriter:
-    """Stores batches of scores in a thread, each on a new cursor committed at once.
-
-    The thread locks the leads itself (:meth:`CrmLead._scoring_lock`) and skips
-    those written since their score was computed, so a user's edit is never
-    overwritten by a score computed before it.
-    """
-
-    def __init__(self, env):
-        self.env = env
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crm_lead_scoring")
-        self.future = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc_value, traceback):
-        try:
-            self.wait()
-        finally:
-            self.executor.shutdown()
-
-    def _run(self, results, seen, reason, now):
-        thread = threading.current_thread()
-        thread.dbname = self.env.cr.dbname  # for the log lines of this thread
-        thread.uid = self.env.uid
-        with self.env.registry.cursor() as cr:  # committed when the block ends
-            Lead = self.env(cr=cr)["crm.lead"]
-            before = Lead._scoring_lock(list(results), seen)
-            kept = {lead_id: result for lead_id, result in results.items() if lead_id in before}
-            Lead._scoring_store(kept, before, reason, now)
-            Lead.env.flush_all()
-        return len(kept)
-
-    def store(self, results, seen, reason, now):
-        """Hand a batch to the thread, once the previous one is stored; return how many that stored."""
-        done = self.wait()
-        self.future = self.executor.submit(self._run, results, seen, reason, now)
-        return done
-
-    def wait(self):
-        """Wait for the batch in progress; its error, if any, is raised here."""
-        future, self.future = self.future, None
-        return future.result() if future else 0

@@ -4,9 +4,7 @@ from freezegun import freeze_time
 
 from odoo import fields
 from odoo.tests import tagged
-from odoo.tests.common import release_test_lock
 
-from ..models.crm_lead import _ScoringWriter
 from .common import ScoringCase
 
 
@@ -87,28 +85,14 @@ class TestRuleScoring(ScoringCase):
         self.assertEqual(unchanged.score_date, start, "same score, grade and explanation: the row is not rewritten")
         self.assertEqual(len(unchanged.score_history_ids), 1)
 
-    def test_pipelined_writer_skips_leads_written_since_computed(self):
-        kept = self._lead(expected_revenue=20000)
-        edited = self._lead(expected_revenue=20000)
-        self.env.flush_all()
-        self.env.cr.execute(
-            "UPDATE crm_lead SET source_id = %s WHERE id IN %s", [self.source_web.id, (kept.id, edited.id)]
-        )
-        now = fields.Datetime.now()
-        seen = {}
-        results = self.env["crm.lead"]._scoring_compute([kept.id, edited.id], now, seen=seen)
-        self.assertEqual([result[0] for result in results.values()], [55, 55])
-        # a user saves the second lead while the first batch waits for the writer
-        self.env.cr.execute(
-            "UPDATE crm_lead SET write_date = write_date + interval '1 second' WHERE id = %s", [edited.id]
-        )
-        # the writer's thread opens its own cursor: the test's, shared under the test lock
-        with self.enter_registry_test_mode(), release_test_lock(), _ScoringWriter(self.env) as writer:
-            self.assertEqual(writer.store(results, seen, "rescore", now), 0, "nothing was stored before")
-            self.assertEqual(writer.wait(), 1)
-        self.assertEqual(kept.score, 55)
-        self.assertEqual(kept.score_history_ids.mapped("reason"), ["rescore", "create"])
-        self.assertEqual(edited.score, 30, "an older computation never overwrites a lead saved since")
+    def test_daily_rescoring_keeps_the_explanation_of_an_unchanged_score(self):
+        lead = self._lead(expected_revenue=20000)
+        self.rule_revenue.name = "Large deal"  # the words change, not the points
+        self.env["crm.lead"]._scoring_rescore_all(reason="rescore")
+        self.assertEqual([f["label"] for f in lead.score_explanation], ["Big deal"], "same score: row left as is")
+        lead.action_scoring_recompute()
+        self.assertEqual([f["label"] for f in lead.score_explanation], ["Large deal"], "on request: explained anew")
+        self.assertEqual(lead.score, 30)
 
     def test_engagement_decays_with_half_life(self):
         start = fields.Datetime.now()
