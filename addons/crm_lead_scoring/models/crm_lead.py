@@ -715,8 +715,15 @@ class CrmLead(models.Model):
             model_ids.append(model_id or None)
         # the score drives the automated probability where the company asks for it, as crm's own
         # cron does it: a probability set by hand is left alone
+        # a lead without company follows the settings of the company that scored it (the current one)
+        # sudo: reading a setting of the leads' companies, not data shown to the user
+        drives_of = {
+            company.id: company.scoring_drives_probability
+            for company in self.env["res.company"].sudo().browse({row[2] for row in before.values() if row[2]})
+        }
+        drives = [drives_of.get(before[lead_id][2], self.env.company.scoring_drives_probability) for lead_id in ids]
         probability = SQL(
-            """CASE WHEN c.scoring_drives_probability
+            """CASE WHEN v.drives
                      AND (l.probability = l.automated_probability OR l.probability IS NULL)
                     THEN v.score ELSE l.probability END"""
         )
@@ -726,7 +733,7 @@ class CrmLead(models.Model):
                       SET score = v.score, score_grade = v.grade, score_source = v.source, score_pending = false,
                           score_explanation = v.factors, score_model_id = v.model_id, score_date = %(now)s,
                           probability = %(probability)s,
-                          automated_probability = CASE WHEN c.scoring_drives_probability
+                          automated_probability = CASE WHEN v.drives
                                                        THEN v.score ELSE l.automated_probability END,
                           -- the prorated amounts follow the probability: the formulas of crm's computes
                           prorated_revenue = round(
@@ -736,15 +743,14 @@ class CrmLead(models.Model):
                           recurring_revenue_prorated =
                               COALESCE(l.recurring_revenue, 0) * COALESCE(%(probability)s, 0) / 100.0
                      FROM unnest(%(ids)s::int[], %(scores)s::int[], %(grades)s::varchar[], %(sources)s::varchar[],
-                                 %(explanations)s::jsonb[], %(model_ids)s::int[])
-                              AS v(id, score, grade, source, factors, model_id),
-                          res_company c
-                    WHERE l.id = v.id AND c.id = l.company_id
+                                 %(explanations)s::jsonb[], %(model_ids)s::int[], %(drives)s::bool[])
+                              AS v(id, score, grade, source, factors, model_id, drives)
+                    WHERE l.id = v.id
                       AND (l.score IS DISTINCT FROM v.score OR l.score_grade IS DISTINCT FROM v.grade
                            OR l.score_source IS DISTINCT FROM v.source OR l.score_pending
                            OR l.score_model_id IS DISTINCT FROM v.model_id
                            OR l.score_explanation IS DISTINCT FROM v.factors
-                           OR (c.scoring_drives_probability AND l.automated_probability IS DISTINCT FROM v.score))""",
+                           OR (v.drives AND l.automated_probability IS DISTINCT FROM v.score))""",
                 now=now,
                 probability=probability,
                 ids=ids,
@@ -753,6 +759,7 @@ class CrmLead(models.Model):
                 sources=sources,
                 explanations=explanations,
                 model_ids=model_ids,
+                drives=drives,
             )
         )
         # a lead without grade was never scored: its first score is a change too

@@ -85,6 +85,12 @@ class TestRuleScoring(ScoringCase):
         self.assertEqual(unchanged.score_date, start, "same score, grade and explanation: the row is not rewritten")
         self.assertEqual(len(unchanged.score_history_ids), 1)
 
+    def test_lead_without_company_is_scored(self):
+        lead = self._lead(expected_revenue=20000, company_id=False)
+        self.assertFalse(lead.company_id)
+        self.assertEqual((lead.score, lead.score_grade), (30, "C"))
+        self.assertEqual(lead.probability, 30, "the current company's settings apply: the score drives it")
+
     def test_daily_rescoring_keeps_the_explanation_of_an_unchanged_score(self):
         lead = self._lead(expected_revenue=20000)
         self.rule_revenue.name = "Large deal"  # the words change, not the points
