@@ -7,6 +7,8 @@ stored as plain numbers (no pickle in the database), and its prediction splits
 exactly into one contribution per fact, which is what a salesperson reads.
 """
 
+# pylint: disable=prefer-env-translation
+# ``_`` is the caller's ``env._``, passed in: the engine does not know the ORM.
 import warnings
 
 import numpy as np
