@@ -266,10 +266,13 @@ class CrmLead(models.Model):
                 )
             )
             values = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        missing = (None,) * len(scalar)
+        # one list per field, in the order of ``ids``: transposed in one pass
+        by_field = list(zip(*(values.get(i, missing) for i in ids), strict=True)) if ids else [()] * len(scalar)
         for position, name in enumerate(scalar):
             field = self._fields[name]
             label = field._description_string(self.env)
-            raw = [values.get(i, [None] * len(scalar))[position] for i in ids]
+            raw = list(by_field[position])
             if field.type == "many2one":
                 names = self._scoring_names(field.comodel_name, {v for v in raw if v})
                 columns.append(
@@ -335,22 +338,25 @@ class CrmLead(models.Model):
                              WHEN m.message_type IN ('comment', 'email', 'email_outgoing')
                                   AND u.id IS NOT NULL AND m.subtype_id = %(comment)s THEN 'email_out'
                            END AS event,
-                           c.scoring_half_life_days AS half_life,
+                           -- a lead without company: the half-life of the company scoring it (the current one)
+                           NULLIF(COALESCE(c.scoring_half_life_days, %(half_life)s), 0) AS half_life,
                            COALESCE(CASE WHEN l.won_status <> 'pending' THEN l.date_closed END, %(now)s) AS until
                       FROM mail_message m
                       JOIN crm_lead l ON l.id = m.res_id
-                      JOIN res_company c ON c.id = l.company_id
+                 LEFT JOIN res_company c ON c.id = l.company_id
                  LEFT JOIN res_users u ON u.partner_id = m.author_id AND NOT u.share
                      WHERE m.model = 'crm.lead' AND m.res_id = ANY(%(ids)s)
                 )
                 SELECT lead_id, event, mail_activity_type_id, count(*), max(date),
                        -- date_part, not extract: a double, where extract's numeric makes power() ten times slower
-                       sum(power(0.5, greatest(date_part('epoch', until - date) / 86400.0, 0) / half_life))
+                       -- no half-life (0): events never fade
+                       sum(COALESCE(power(0.5, greatest(date_part('epoch', until - date) / 86400.0, 0) / half_life), 1))
                   FROM msg
                  WHERE event IS NOT NULL AND date <= until
               GROUP BY lead_id, event, mail_activity_type_id
                 """,
                 comment=self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment"),
+                half_life=self.env.company.scoring_half_life_days,
                 now=now,
                 ids=ids,
             )

@@ -120,6 +120,16 @@ class TestRuleScoring(ScoringCase):
             self.assertEqual(lead.score, 5)
             self.assertEqual(lead.score_history_ids[0].reason, "rescore")
 
+    def test_engagement_of_a_lead_without_company(self):
+        lead = self._lead(email_from="client@client-co.com", company_id=False)
+        lead.message_post(
+            body="Hello, interested!",
+            message_type="email",
+            author_id=self.env["res.partner"].create({"name": "Client", "email": "client@client-co.com"}).id,
+        )
+        lead._scoring_rescore()
+        self.assertEqual(lead.score, 20, "its email counts, with the current company's half-life")
+
     def test_engagement_group_cap(self):
         lead = self._lead(email_from="client@client-co.com")
         author = self.env["res.partner"].create({"name": "Chatty", "email": "client@client-co.com"})
