@@ -1,7 +1,7 @@
 {
     "name": "Support Desk",
     "summary": "Support tickets from email and portal with business-hours SLAs, warnings and escalations",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Services/Support",
     "license": "LGPL-3",
     "author": "CRM Suite Contributors",
@@ -11,7 +11,12 @@
     "depends": ["mail", "portal", "rating", "resource"],
     "data": [
         "security/support_desk_security.xml",
+        "security/ir.model.access.csv",
+        "data/support_desk_data.xml",
         "views/res_config_settings_views.xml",
+        "views/support_ticket_views.xml",
+        "views/support_team_views.xml",
+        "views/support_config_views.xml",
         "views/support_desk_menus.xml",
     ],
     "application": True,
