@@ -17,6 +17,7 @@
         "views/support_ticket_views.xml",
         "views/support_team_views.xml",
         "views/support_config_views.xml",
+        "views/support_sla_views.xml",
         "views/support_desk_menus.xml",
     ],
     "application": True,

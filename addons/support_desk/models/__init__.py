@@ -4,3 +4,5 @@ from . import support_tag
 from . import support_team
 from . import support_ticket
 from . import support_ticket_type
+from . import support_sla
+from . import support_sla_target
