@@ -18,6 +18,7 @@
         "views/support_team_views.xml",
         "views/support_config_views.xml",
         "views/support_sla_views.xml",
+        "views/support_portal_templates.xml",
         "views/support_desk_menus.xml",
     ],
     "application": True,

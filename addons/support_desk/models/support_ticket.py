@@ -14,7 +14,7 @@ class SupportTicket(models.Model):
     """A customer's request to the support team, followed to its resolution."""
 
     _name = "support.ticket"
-    _inherit = ["portal.mixin", "mail.thread.cc", "mail.activity.mixin"]
+    _inherit = ["portal.mixin", "mail.thread.cc", "mail.activity.mixin", "rating.mixin"]
     _description = "Support Ticket"
     _order = "priority desc, id desc"
     _primary_email = "partner_email"
@@ -183,6 +183,45 @@ class SupportTicket(models.Model):
     def action_reopen(self):
         for team, tickets in self.filtered("is_closed").grouped("team_id").items():
             tickets.stage_id = self._first_open_stage(team)
+
+    # ------------------------------------------------------------------
+    # Portal
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _portal_create_ticket(self, subject, description):
+        """A ticket the current portal user opens for themselves, in their company's first team."""
+        partner = self.env.user.partner_id
+        company = partner.company_id or self.env.company
+        # sudo: a customer has no right to create tickets directly; this one is theirs, with
+        # their own contact as customer, in a team of the company they deal with
+        team = self.env["support.team"].sudo().search([("company_id", "=", company.id)], limit=1)
+        if not team:
+            raise UserError(self.env._("Support does not take tickets online yet: please write to us."))
+        ticket = (
+            self.sudo()
+            .with_context(mail_create_nosubscribe=True)
+            .create(
+                {
+                    "name": subject,
+                    "description": tools.plaintext2html(description),
+                    "partner_id": partner.id,
+                    "team_id": team.id,
+                    "channel": "portal",
+                }
+            )
+        )
+        ticket.message_subscribe(partner_ids=partner.ids)
+        return ticket.with_env(self.env)
+
+    def _portal_close(self, partner):
+        """The customer says the matter is settled: the ticket closes, and says who closed it."""
+        self.action_close()
+        for ticket in self:
+            ticket.message_post(
+                body=self.env._("Closed by the customer (%(name)s) from the portal.", name=partner.name),
+                subtype_xmlid="mail.mt_note",
+            )
 
     # ------------------------------------------------------------------
     # Assignment

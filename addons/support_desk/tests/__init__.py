@@ -2,3 +2,4 @@ from . import test_settings
 from . import test_mail_gateway
 from . import test_ticket
 from . import test_sla_policy
+from . import test_portal
