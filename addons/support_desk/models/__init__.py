@@ -1,4 +1,5 @@
 from . import res_config_settings
+from . import resource_calendar
 from . import support_stage
 from . import support_tag
 from . import support_team

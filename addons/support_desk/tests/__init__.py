@@ -3,3 +3,4 @@ from . import test_mail_gateway
 from . import test_ticket
 from . import test_sla_policy
 from . import test_portal
+from . import test_clock

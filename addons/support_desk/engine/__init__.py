@@ -1,0 +1,1 @@
+"""Plain-Python engines of the support desk, called by its models (see ``clock``)."""
