@@ -83,3 +83,15 @@ class TestDataGenerator(TransactionCase):
         self.assertTrue(self.env["ir.config_parameter"].sudo().get_param("crm_suite.demo_seeded"))
         open_leads = self.leads.filtered(lambda lead: lead.won_status == "pending")
         self.assertTrue(all(open_leads.mapped("score_grade")), "the scores step scored every open lead")
+
+    def test_support_tickets(self):
+        self.assertEqual(self.counts["support.ticket"], 30, "at least 30 tickets, a tenth of the leads otherwise")
+        tickets = self.env["support.ticket"].search([("partner_id.parent_id.website", "like", ".example")])
+        self.assertEqual(len(tickets), 30)
+        self.assertEqual(len(tickets.team_id), 4, "spread over the four teams")
+        self.assertIn("always", tickets.team_id.mapped("working_time"))
+        self.assertTrue(all(tickets.mapped("sla_line_ids")), "every ticket is under a policy")
+        self.assertGreaterEqual(
+            set(tickets.mapped("sla_status")), {"on_track", "failed", "achieved"}, "clocks running and settled"
+        )
+        self.assertTrue(tickets.filtered("is_closed"), "some solved, for the reports")

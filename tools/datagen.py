@@ -100,6 +100,7 @@ class Context:
     commit: bool = False
     score: bool = True
     open_share: float = None
+    tickets: int = None
     now: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
     made: dict = field(default_factory=dict)
     counts: dict = field(default_factory=dict)
@@ -638,6 +639,164 @@ def _deliver_invoice_pay(ctx, orders):
         ctx.count("account.payment", len(payments))
 
 
+SUPPORT_SUBJECTS = (
+    "Where is my parcel?",
+    "Invoice amount is wrong",
+    "Cannot log in to the portal",
+    "Damaged goods on delivery",
+    "Change of delivery address",
+    "Question about the warranty",
+    "Missing item in the order",
+    "Request a copy of the invoice",
+    "Assembly instructions",
+    "Refund not received",
+)
+
+
+def _support_calendar(env, name, tz, day_hours):
+    """A working calendar, made once: ``day_hours`` are (from, to) pairs for Monday to Friday."""
+    calendar = env["resource.calendar"].search([("name", "=", name)], limit=1)
+    if not calendar:
+        calendar = env["resource.calendar"].create(
+            {
+                "name": name,
+                "tz": tz,
+                "attendance_ids": [
+                    (0, 0, {"name": f"{day}-{start}", "dayofweek": str(day), "hour_from": start, "hour_to": end})
+                    for day in range(5)
+                    for start, end in day_hours
+                ],
+            }
+        )
+    return calendar
+
+
+def _support_setup(ctx):
+    """Teams in three time zones and 24/7, with their calendars, holidays and two policies."""
+    env = ctx.env
+    users = env["res.users"].browse(ctx.made["users"])
+    group = _xmlid(env, "support_desk.group_support_user")
+    users.write({"group_ids": [(4, group.id)]})
+    paris = _support_calendar(env, "Paris support hours", "Europe/Paris", [(9, 12), (13, 17.5)])
+    new_york = _support_calendar(env, "New York support hours", "America/New_York", [(8, 18)])
+    if not paris.leave_ids:
+        day = ctx.now.date() + timedelta(days=9)
+        env["resource.calendar.leaves"].create(
+            {
+                "name": "Public holiday",
+                "calendar_id": paris.id,
+                "date_from": datetime.combine(day, datetime.min.time()) - timedelta(hours=1),
+                "date_to": datetime.combine(day, datetime.min.time()) + timedelta(hours=22, minutes=59),
+            }
+        )
+    Team = env["support.team"].with_context(**MAIL_CONTEXT)
+    specs = [
+        ("Customer Care", {"working_time": "calendar", "resource_calendar_id": env.company.resource_calendar_id.id}),
+        ("Technical Support", {"working_time": "calendar", "resource_calendar_id": paris.id}),
+        ("US Desk", {"working_time": "calendar", "resource_calendar_id": new_york.id}),
+        ("Night Desk", {"working_time": "always"}),
+    ]
+    teams = env["support.team"]
+    for index, (name, values) in enumerate(specs):
+        team = env["support.team"].search([("name", "=", name)], limit=1)
+        members = users[index % len(users) :] | users[:2]
+        values = {
+            **values,
+            "member_ids": [(6, 0, members.ids)],
+            "leader_id": users[0].id,
+            "assignment_method": "least_loaded" if index % 2 else "round_robin",
+        }
+        if team:
+            team.write(values)
+        else:
+            team = Team.create({"name": name, **values})
+        teams |= team
+    gold = env["res.partner.category"].search([("name", "=", "Gold")], limit=1) or env["res.partner.category"].create(
+        {"name": "Gold"}
+    )
+    companies = env["res.partner"].browse(ctx.made["companies"])
+    companies.filtered(lambda partner: partner.id % 7 == 0).write({"category_id": [(4, gold.id)]})
+    Sla = env["support.sla"]
+    if not Sla.search_count([("name", "in", ("Gold customers (datagen)", "Standard (datagen)"))]):
+
+        def targets(first, resolution):
+            return [
+                (0, 0, {"metric": metric, "priority": priority, "hours": hours / (1 + int(priority))})
+                for priority in "0123"
+                for metric, hours in (("first_reply", first), ("next_reply", first * 2), ("resolution", resolution))
+            ]
+
+        Sla.create(
+            [
+                {
+                    "name": "Gold customers (datagen)",
+                    "sequence": 1,
+                    "partner_category_ids": [(6, 0, gold.ids)],
+                    "escalate_raise_priority": True,
+                    "escalate_to_leader": True,
+                    "target_ids": targets(4, 24),
+                },
+                {
+                    "name": "Standard (datagen)",
+                    "sequence": 20,
+                    "escalate_to_leader": True,
+                    "target_ids": targets(16, 80),
+                },
+            ]
+        )
+    return teams
+
+
+@step
+def tickets(ctx):
+    """Support tickets over the teams, opened in the last days, their SLA clocks running or settled."""
+    env, rng = ctx.env, ctx.rng
+    if "support.ticket" not in env or not ctx.made.get("companies"):
+        return
+    teams = _support_setup(ctx)
+    count = ctx.tickets if ctx.tickets is not None else max(30, ctx.leads // 10)
+    contacts = [contact for ids in ctx.made["contacts_by_company"].values() for contact in ids]
+    stages = {xmlid: _xmlid(env, f"support_desk.stage_{xmlid}").id for xmlid in ("new", "in_progress", "waiting")}
+    types = env["support.ticket.type"].search([]).ids
+    Ticket = env["support.ticket"].with_context(**MAIL_CONTEXT)
+    made = env["support.ticket"]
+    for start in range(0, count, BATCH):
+        vals_list = []
+        for _i in range(start, min(count, start + BATCH)):
+            stage = rng.choices(("new", "in_progress", "waiting"), (0.45, 0.4, 0.15))[0]
+            vals_list.append(
+                {
+                    "name": rng.choice(SUPPORT_SUBJECTS),
+                    "partner_id": rng.choice(contacts),
+                    "team_id": rng.choice(teams).id,
+                    "stage_id": stages[stage],
+                    "priority": rng.choices("0123", (0.6, 0.25, 0.1, 0.05))[0],
+                    "ticket_type_id": rng.choice(types) if types else False,
+                    "channel": rng.choice(("email", "email", "portal", "phone", "web")),
+                    # opened in the last four days; the SLA clocks count from then (as for an import)
+                    "date_cycle_start": ctx.now - timedelta(minutes=rng.randint(0, 4 * 24 * 60)),
+                }
+            )
+        made |= Ticket.create(vals_list)
+        ctx.count("support.ticket", len(vals_list))
+        ctx.checkpoint(f"tickets {min(count, start + BATCH)}/{count}")
+    # a history for the reports: some answered and solved (only a few thousand: replies go through the chatter)
+    agent = env["res.users"].browse(ctx.made["users"][0])
+    history = made[: min(len(made) // 3, 3000)]
+    for index, ticket in enumerate(history):
+        ticket.with_user(agent).with_context(**MAIL_CONTEXT).message_post(
+            body="Thank you, we are looking into it.", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        if index % 2 == 0:
+            ticket.with_context(**MAIL_CONTEXT).action_close()
+        if index % 500 == 499:
+            ctx.checkpoint(f"ticket replies {index + 1}/{len(history)}")
+    ctx.count("mail.message", len(history))
+    # the SLA check settles the clocks already past their deadline (and escalates them)
+    env["support.ticket.sla"].with_context(**MAIL_CONTEXT)._cron_check(commit=ctx.commit)
+    ctx.checkpoint("SLA check")
+
+
 @step
 def scores(ctx):
     """Learn the lead scoring models from the history just made and score the open leads."""
@@ -655,7 +814,7 @@ def scores(ctx):
 # ---------------------------------------------------------------------------
 
 
-def generate(env, leads, seed=42, commit=False, score=True, progress=None, open_share=None):
+def generate(env, leads, seed=42, commit=False, score=True, progress=None, open_share=None, tickets=None):
     """Make the data into ``env``'s database; returns the number of records made per model.
 
     ``commit`` commits after each batch (the command line does; tests do not).
@@ -669,6 +828,7 @@ def generate(env, leads, seed=42, commit=False, score=True, progress=None, open_
         score=score,
         progress=progress,
         open_share=open_share,
+        tickets=tickets,
     )
     for function in STEPS:
         function(ctx)
@@ -686,6 +846,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--no-score", action="store_true", help="do not train and apply lead scoring")
     parser.add_argument("--open-share", type=float, help="share of leads left open whatever their age (0..1)")
+    parser.add_argument("--tickets", type=int, help="support tickets to make (default: a tenth of the leads)")
     args = parser.parse_args(argv)
     leads = SIZES.get(args.size) or int(args.size)
 
@@ -708,6 +869,7 @@ def main(argv=None):
             score=not args.no_score,
             progress=progress,
             open_share=args.open_share,
+            tickets=args.tickets,
         )
     seconds = time.perf_counter() - started
     total = sum(counts.values())

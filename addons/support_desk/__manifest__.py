@@ -18,8 +18,10 @@
         "views/support_team_views.xml",
         "views/support_config_views.xml",
         "views/support_sla_views.xml",
+        "views/support_report_views.xml",
         "views/support_portal_templates.xml",
         "views/support_desk_menus.xml",
     ],
+    "demo": ["demo/support_desk_demo.xml"],
     "application": True,
 }

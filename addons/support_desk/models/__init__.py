@@ -7,3 +7,6 @@ from . import support_ticket
 from . import support_ticket_type
 from . import support_sla
 from . import support_sla_target
+from . import support_ticket_sla
+from . import support_sla_report
+from . import mail_thread

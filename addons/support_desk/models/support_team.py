@@ -67,6 +67,8 @@ class SupportTeam(models.Model):
     ticket_ids = fields.One2many("support.ticket", "team_id", string="Tickets")
     open_ticket_count = fields.Integer(compute="_compute_ticket_counts", string="Open Tickets")
     unassigned_ticket_count = fields.Integer(compute="_compute_ticket_counts", string="Unassigned Tickets")
+    sla_at_risk_count = fields.Integer(compute="_compute_ticket_counts", string="Tickets at Risk")
+    sla_failed_count = fields.Integer(compute="_compute_ticket_counts", string="Tickets with a Failed SLA")
 
     @api.constrains("working_time", "resource_calendar_id")
     def _check_calendar(self):
@@ -80,6 +82,23 @@ class SupportTeam(models.Model):
                     )
                 )
 
+    @api.constrains("working_time", "resource_calendar_id")
+    def _check_calendar_has_hours(self):
+        for team in self:
+            if (
+                team.working_time == "calendar"
+                and team.resource_calendar_id
+                and not team.resource_calendar_id.attendance_ids
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The working hours %(calendar)s of team %(team)s have no working time: "
+                        "SLA deadlines could never be reached. Add working hours, or make it a 24/7 team.",
+                        calendar=team.resource_calendar_id.name,
+                        team=team.name,
+                    )
+                )
+
     @api.depends("company_id", "working_time")
     def _compute_resource_calendar_id(self):
         for team in self:
@@ -89,7 +108,7 @@ class SupportTeam(models.Model):
             ):
                 team.resource_calendar_id = team.company_id.resource_calendar_id
 
-    @api.depends("ticket_ids.stage_id", "ticket_ids.user_id")
+    @api.depends("ticket_ids.stage_id", "ticket_ids.user_id", "ticket_ids.sla_status")
     def _compute_ticket_counts(self):
         open_domain = Domain("team_id", "in", self.ids) & Domain("is_closed", "=", False)
         counts = dict(self.env["support.ticket"]._read_group(open_domain, ["team_id"], ["__count"]))
@@ -98,9 +117,46 @@ class SupportTeam(models.Model):
                 open_domain & Domain("user_id", "=", False), ["team_id"], ["__count"]
             )
         )
+        by_status = {
+            (team, status): count
+            for team, status, count in self.env["support.ticket"]._read_group(
+                open_domain & Domain("sla_status", "in", ["at_risk", "failed"]), ["team_id", "sla_status"], ["__count"]
+            )
+        }
         for team in self:
             team.open_ticket_count = counts.get(team, 0)
             team.unassigned_ticket_count = unassigned.get(team, 0)
+            team.sla_at_risk_count = by_status.get((team, "at_risk"), 0)
+            team.sla_failed_count = by_status.get((team, "failed"), 0)
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"working_time", "resource_calendar_id"} & vals.keys():
+            self._sla_refit_running()
+        return result
+
+    # ------------------------------------------------------------------
+    # SLA clocks
+    # ------------------------------------------------------------------
+
+    def _sla_refit_running(self):
+        """The teams' clock changed: the running SLA deadlines are fitted to it again."""
+        if not self:
+            return
+        # sudo: deadlines follow the team's hours whoever changes them
+        self.env["support.ticket.sla"].sudo().search([("team_id", "in", self.ids), ("state", "=", "ongoing")])._fit()
+
+    @api.model
+    def _sla_refit_for_calendars(self, calendars, companies=None):
+        """Working hours, holidays or closures changed: the teams that count in them refit their deadlines."""
+        if not calendars and not companies:
+            return
+        domain = Domain("working_time", "=", "calendar") & (
+            Domain("resource_calendar_id", "in", calendars.ids)
+            | Domain("company_id", "in", companies.ids if companies else [])
+        )
+        # sudo: every team counting in these hours is concerned, including ones the editor cannot see
+        self.sudo().with_context(active_test=False).search(domain)._sla_refit_running()
 
     # ------------------------------------------------------------------
     # Mail alias

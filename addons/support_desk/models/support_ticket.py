@@ -1,4 +1,8 @@
 import re
+from collections import defaultdict
+
+import pytz
+from markupsafe import Markup
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
@@ -8,6 +12,16 @@ PRIORITIES = [("0", "Normal"), ("1", "Medium"), ("2", "High"), ("3", "Urgent")]
 CHANNELS = [("email", "Email"), ("portal", "Portal"), ("phone", "Phone"), ("web", "Web Form")]
 # "[TCK/00042]" in a subject: the reply of a mail client that dropped the threading headers
 REFERENCE_IN_SUBJECT = re.compile(r"\[(TCK/\d+)\]")
+SLA_STATUSES = [
+    ("none", "No SLA"),
+    ("on_track", "On Track"),
+    ("at_risk", "At Risk"),
+    ("paused", "Paused"),
+    ("failed", "Failed"),
+    ("achieved", "Achieved"),
+]
+# a change of these may change the policy that applies, or its targets
+SLA_FIELDS = {"priority", "team_id", "ticket_type_id", "tag_ids", "partner_id", "company_id"}
 
 
 class SupportTicket(models.Model):
@@ -72,6 +86,35 @@ class SupportTicket(models.Model):
     date_closed = fields.Datetime(string="Closed On", readonly=True, copy=False, index=True)
     reopen_count = fields.Integer(string="Reopened", readonly=True, copy=False)
     color = fields.Integer()
+    # SLA
+    sla_policy_id = fields.Many2one(
+        "support.sla", string="SLA Policy", readonly=True, copy=False, index="btree_not_null"
+    )
+    sla_line_ids = fields.One2many("support.ticket.sla", "ticket_id", string="SLA Status", copy=False)
+    sla_deadline = fields.Datetime(
+        string="SLA Deadline",
+        compute="_compute_sla_summary",
+        store=True,
+        index=True,
+        help="The nearest deadline among the SLA clocks still running.",
+    )
+    sla_status = fields.Selection(
+        SLA_STATUSES, string="SLA", compute="_compute_sla_summary", store=True, index=True, default="none"
+    )
+    sla_breached = fields.Boolean(
+        string="SLA Ever Breached",
+        compute="_compute_sla_summary",
+        store=True,
+        index=True,
+        help="A target of this ticket was missed, in this cycle or a former one.",
+    )
+    date_cycle_start = fields.Datetime(
+        string="Current Cycle Start",
+        readonly=True,
+        copy=False,
+        help="Creation (or the opening date an import gives), or the last reopening.",
+    )
+    date_first_reply = fields.Datetime(string="First Reply On", readonly=True, copy=False, index=True)
 
     # ------------------------------------------------------------------
     # Defaults and computes
@@ -108,6 +151,28 @@ class SupportTicket(models.Model):
             if ticket.partner_id.email:
                 ticket.partner_email = ticket.partner_id.email
 
+    @api.depends("sla_line_ids.state", "sla_line_ids.deadline", "sla_line_ids.warned", "sla_line_ids.cycle")
+    def _compute_sla_summary(self):
+        for ticket in self:
+            lines = ticket.sla_line_ids
+            states = set(lines.mapped("state"))
+            cycle = max(lines.mapped("cycle"), default=0)
+            ongoing = lines.filtered(lambda line: line.state == "ongoing")
+            ticket.sla_deadline = min(ongoing.mapped("deadline"), default=False) if ongoing else False
+            ticket.sla_breached = "failed" in states
+            if not lines:
+                ticket.sla_status = "none"
+            elif any(line.state == "failed" and line.cycle == cycle for line in lines):
+                ticket.sla_status = "failed"
+            elif any(ongoing.mapped("warned")):
+                ticket.sla_status = "at_risk"
+            elif ongoing:
+                ticket.sla_status = "on_track"
+            elif "paused" in states:
+                ticket.sla_status = "paused"
+            else:
+                ticket.sla_status = "achieved"
+
     @api.depends("number", "name")
     def _compute_display_name(self):
         for ticket in self:
@@ -135,17 +200,27 @@ class SupportTicket(models.Model):
             if not vals.get("stage_id") and vals.get("team_id"):
                 vals["stage_id"] = self._first_open_stage(self.env["support.team"].browse(vals["team_id"])).id
             vals.setdefault("date_last_stage_update", now)
+            vals.setdefault("date_cycle_start", now)
         tickets = super().create(vals_list)
         tickets._assign_automatically()
         for ticket in tickets.filtered("is_closed"):
             ticket.date_closed = now
+        tickets._sla_start(now)
         return tickets
 
     def write(self, vals):
-        if "stage_id" not in vals:
-            return super().write(vals)
-        stage = self.env["support.stage"].browse(vals["stage_id"])
         now = fields.Datetime.now()
+        sla_changed = bool(SLA_FIELDS & vals.keys())
+        if sla_changed:
+            # the time used so far is measured by the clock of the team it was used under
+            self.sudo().sla_line_ids._checkpoint(now)
+        if "stage_id" not in vals:
+            result = super().write(vals)
+            if sla_changed:
+                self._sla_refit(now)
+            return result
+        stage = self.env["support.stage"].browse(vals["stage_id"])
+        before = {ticket: (ticket.is_closed, ticket.is_waiting) for ticket in self}
         vals = {**vals, "date_last_stage_update": now}
         if stage.is_closed:
             closing = self.filtered(lambda ticket: not ticket.is_closed)
@@ -153,8 +228,14 @@ class SupportTicket(models.Model):
                 super(SupportTicket, closing).write({"date_closed": now})
         else:
             for ticket in self.filtered("is_closed"):
-                super(SupportTicket, ticket).write({"reopen_count": ticket.reopen_count + 1, "date_closed": False})
-        return super().write(vals)
+                super(SupportTicket, ticket).write(
+                    {"reopen_count": ticket.reopen_count + 1, "date_closed": False, "date_cycle_start": now}
+                )
+        result = super().write(vals)
+        if sla_changed:
+            self._sla_refit(now)
+        self._sla_stage_changed(before, now)
+        return result
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_closed_or_managers(self):
@@ -243,14 +324,18 @@ class SupportTicket(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
+    def _support_ticket_from_subject(self, subject):
+        """The ticket whose reference (``[TCK/00042]``) a subject carries, if any."""
+        match = REFERENCE_IN_SUBJECT.search(subject or "")
+        return self.search([("number", "=", match.group(1))], limit=1) if match else self.browse()
+
+    @api.model
     def message_new(self, msg_dict, custom_values=None):
         """An email to a team's alias opens a ticket, or joins the one its subject names."""
         subject = msg_dict.get("subject") or ""
-        match = REFERENCE_IN_SUBJECT.search(subject)
-        if match:
-            ticket = self.search([("number", "=", match.group(1))], limit=1)
-            if ticket:
-                return ticket
+        ticket = self._support_ticket_from_subject(subject)
+        if ticket:
+            return ticket
         values = dict(custom_values or {})
         team = self.env["support.team"].browse(values.get("team_id"))
         email = tools.email_normalize(msg_dict.get("email_from") or "") or msg_dict.get("email_from")
@@ -272,3 +357,283 @@ class SupportTicket(models.Model):
             values.setdefault("company_id", team.company_id.id)
         # mail.thread would copy the formatted sender ("Ann <ann@x.com>") into the email field
         return super().message_new({**msg_dict, "email_from": email}, custom_values=values)
+
+    def _message_post_after_hook(self, message, msg_values):
+        result = super()._message_post_after_hook(message, msg_values)
+        self._sla_on_message(message)
+        return result
+
+    # ------------------------------------------------------------------
+    # SLA clocks
+    # ------------------------------------------------------------------
+
+    def _sla_line_values(self, policy, metric, cycle, start, now, worked=0.0):
+        self.ensure_one()
+        return {
+            "ticket_id": self.id,
+            "sla_id": policy.id,
+            "metric": metric,
+            "cycle": cycle,
+            "target_hours": policy._target_hours(metric, self.priority),
+            "date_start": start,
+            "date_checkpoint": now,
+            "worked_seconds": worked,
+            "state": "paused" if self.is_waiting else "ongoing",
+            "is_paused": self.is_waiting,
+        }
+
+    def _sla_open_lines(self, vals_list):
+        """Create status lines, the deadlines of the running ones fitted in one pass per clock."""
+        Line = self.env["support.ticket.sla"].sudo()  # sudo: SLA status is the engine's bookkeeping
+        if not vals_list:
+            return Line
+        ongoing = [vals for vals in vals_list if vals["state"] == "ongoing"]
+        if ongoing:
+            tickets = self.browse([vals["ticket_id"] for vals in ongoing])
+            fitted = Line._fit_values(
+                [tickets.browse(vals["ticket_id"]).team_id for vals in ongoing],
+                [vals["date_checkpoint"] for vals in ongoing],
+                [vals["worked_seconds"] for vals in ongoing],
+                [vals["target_hours"] for vals in ongoing],
+            )
+            for vals, extra in zip(ongoing, fitted, strict=True):
+                vals.update(extra)
+        return Line.create(vals_list)
+
+    def _sla_set_policies(self, policies):
+        by_policy = defaultdict(list)
+        for ticket in self:
+            policy = policies.get(ticket, self.env["support.sla"])
+            if ticket.sla_policy_id != policy:
+                by_policy[policy].append(ticket.id)
+        for policy, ids in by_policy.items():
+            # sudo: the applicable policy is set by the engine, agents may not choose it
+            self.browse(ids).sudo().write({"sla_policy_id": policy.id})
+
+    def _sla_start(self, now):
+        """New tickets: the first-reply and resolution clocks of the policy that applies start.
+
+        They start at the ticket's cycle start: now, or the date an import gives (a ticket
+        brought from another tool keeps the time it has already waited).
+        """
+        tickets = self.filtered(lambda ticket: not ticket.is_closed)
+        if not tickets:
+            return
+        policies = self.env["support.sla"]._match(tickets)
+        tickets._sla_set_policies(policies)
+        vals_list = []
+        for ticket in tickets:
+            policy = policies.get(ticket)
+            if not policy:
+                continue
+            for metric in ("first_reply", "resolution"):
+                if policy._target_hours(metric, ticket.priority):
+                    start = min(ticket.date_cycle_start or now, now)
+                    vals_list.append(ticket._sla_line_values(policy, metric, 1, start, start))
+        self._sla_open_lines(vals_list)
+
+    def _sla_refit(self, now):
+        """Priority, team, type, tags or customer changed: the policy and targets are found anew.
+
+        The working time already used is kept: running clocks are measured up to now, then
+        get the new target; a metric the new policy adds starts from the cycle's start; one
+        it drops is removed (a failed or achieved line stays as history).
+        """
+        tickets = self.filtered(lambda ticket: not ticket.is_closed)
+        if not tickets:
+            return
+        Line = self.env["support.ticket.sla"].sudo()  # sudo: SLA status is the engine's bookkeeping
+        policies = self.env["support.sla"]._match(tickets)
+        tickets._sla_set_policies(policies)
+        running = tickets.sudo().sla_line_ids.filtered(lambda line: line.state in ("ongoing", "paused"))
+        running._checkpoint(now)
+        dropped = Line
+        refit = Line
+        new_lines = []
+        missing_starts = []
+        for ticket in tickets:
+            policy = policies.get(ticket, self.env["support.sla"])
+            lines = ticket.sudo().sla_line_ids
+            cycle = max(lines.mapped("cycle"), default=1)
+            for line in lines.filtered(lambda line: line.state in ("ongoing", "paused")):
+                hours = policy and policy._target_hours(line.metric, ticket.priority)
+                if not hours:
+                    dropped |= line
+                else:
+                    if line.sla_id != policy or line.target_hours != hours:
+                        line.write({"sla_id": policy.id, "target_hours": hours})
+                    refit |= line  # the team, hence the clock, may have changed too
+            if not policy:
+                continue
+            wanted = ["resolution"] if ticket.date_first_reply else ["first_reply", "resolution"]
+            current = lines.filtered(lambda line, cycle=cycle: line.cycle == cycle)
+            for metric in wanted:
+                if policy._target_hours(metric, ticket.priority) and metric not in current.mapped("metric"):
+                    new_lines.append(ticket._sla_line_values(policy, metric, cycle, ticket.date_cycle_start, now))
+                    missing_starts.append(ticket)
+        if new_lines:
+            # a clock the new policy adds counts the working time since the cycle started
+            worked = Line._measure(
+                [ticket.team_id for ticket in missing_starts],
+                [vals["date_start"] for vals in new_lines],
+                [now] * len(new_lines),
+            )
+            for vals, seconds in zip(new_lines, worked, strict=True):
+                vals["worked_seconds"] = seconds
+        dropped.unlink()
+        refit._fit()
+        self._sla_open_lines(new_lines)
+
+    def _sla_stage_changed(self, before, now):
+        """Pause in waiting stages, resume out of them, stop at closing, a new cycle on reopening."""
+        Line = self.env["support.ticket.sla"].sudo()  # sudo: SLA status is the engine's bookkeeping
+        to_reach, to_pause, to_resume = Line, Line, Line
+        reopened = self.browse()
+        for ticket in self:
+            was_closed, was_waiting = before[ticket]
+            # failed lines not yet reached keep counting: they pause, resume and stop like the others
+            running = ticket.sudo().sla_line_ids.filtered(lambda line: not line.date_reached)
+            if ticket.is_closed and not was_closed:
+                to_reach |= running
+            elif was_closed and not ticket.is_closed:
+                reopened |= ticket
+            elif ticket.is_waiting and not was_waiting:
+                to_pause |= running
+            elif was_waiting and not ticket.is_waiting:
+                to_resume |= running
+        # straight from waiting to solved: the paused time stays out of the resolution time
+        to_reach._reach(now)
+        to_pause._pause(now)
+        to_resume._resume(now)
+        if reopened:
+            policies = self.env["support.sla"]._match(reopened)
+            reopened._sla_set_policies(policies)
+            vals_list = []
+            for ticket in reopened:
+                policy = policies.get(ticket)
+                if policy and policy._target_hours("resolution", ticket.priority):
+                    cycle = max(ticket.sudo().sla_line_ids.mapped("cycle"), default=0) + 1
+                    vals_list.append(ticket._sla_line_values(policy, "resolution", cycle, now, now))
+            self._sla_open_lines(vals_list)
+
+    def _sla_is_agent_reply(self, message):
+        author = message.author_id
+        return (
+            author
+            and author != self.env.ref("base.partner_root")
+            and author not in self.partner_id
+            and any(not user.share for user in author.user_ids)
+        )
+
+    def _sla_on_message(self, message):
+        """A public reply by an agent meets the reply clocks; a customer's message starts a next-reply clock."""
+        if (
+            message.message_type not in ("comment", "email")
+            or message.subtype_id != self.env.ref("mail.mt_comment")
+            or self.env.context.get("support_automatic_email")  # an out-of-office reply answers nothing
+        ):
+            return
+        now = fields.Datetime.now()
+        for ticket in self:
+            lines = ticket.sudo().sla_line_ids
+            if ticket._sla_is_agent_reply(message):
+                if not ticket.date_first_reply:
+                    ticket.sudo().date_first_reply = now  # sudo: recorded by the engine, read-only for agents
+                # a failed clock stays failed, but its reply is dated
+                lines.filtered(
+                    lambda line: line.metric in ("first_reply", "next_reply") and not line.date_reached
+                )._reach(now)
+                continue
+            if ticket.is_closed:
+                continue
+            if ticket.is_waiting:
+                # the customer answered: the ticket is back with the team, its clocks run again
+                ticket.stage_id = ticket._first_open_stage(ticket.team_id)
+            policy = ticket.sla_policy_id
+            awaiting = lines.filtered(
+                lambda line: line.metric in ("first_reply", "next_reply") and line.state in ("ongoing", "paused")
+            )
+            if (
+                ticket.date_first_reply
+                and policy
+                and not awaiting
+                and policy._target_hours("next_reply", ticket.priority)
+            ):
+                cycle = max(lines.mapped("cycle"), default=1)
+                ticket._sla_open_lines([ticket._sla_line_values(policy, "next_reply", cycle, now, now)])
+
+    def _sla_format(self, moment):
+        """A moment as the team reads it: in its calendar's time zone."""
+        self.ensure_one()
+        return tools.format_datetime(self.env, moment, tz=self.team_id.tz or "UTC", dt_format="short")
+
+    def _sla_metric_labels(self):
+        return dict(self.env["support.ticket.sla"]._fields["metric"]._description_selection(self.env))
+
+    def _sla_escalate(self, lines):
+        """Breached lines: the policy's escalation acts on their tickets, and the chatter says what it did."""
+        labels = self._sla_metric_labels()
+        priorities = [key for key, _label in PRIORITIES]
+        priority_labels = dict(self._fields["priority"]._description_selection(self.env))
+        bot = self.env.ref("base.partner_root")
+        for ticket in self:
+            failed = lines.filtered(lambda line, ticket=ticket: line.ticket_id == ticket)
+            policy = failed.sla_id[:1] or ticket.sla_policy_id
+            missed = ", ".join(
+                self.env._(
+                    "%(metric)s (target %(hours)s h, due %(deadline)s)",
+                    metric=labels[line.metric],
+                    hours=f"{line.target_hours:g}",
+                    deadline=ticket._sla_format(line.date_failed),
+                )
+                for line in failed
+            )
+            actions = []
+            vals = {}
+            if policy.escalate_raise_priority and ticket.priority != priorities[-1]:
+                vals["priority"] = priorities[priorities.index(ticket.priority) + 1]
+                actions.append(
+                    self.env._("priority raised to %(priority)s", priority=priority_labels[vals["priority"]])
+                )
+            leader = ticket.team_id.leader_id
+            if policy.escalate_to_leader and leader and ticket.user_id != leader:
+                vals["user_id"] = leader.id
+                actions.append(self.env._("reassigned to %(user)s", user=leader.name))
+            partners = policy.escalate_notify_user_ids.partner_id
+            if partners:
+                actions.append(self.env._("%(names)s notified", names=", ".join(partners.mapped("name"))))
+            if vals:
+                ticket.write(vals)
+            body = self.env._("SLA breached: %(missed)s.", missed=missed)
+            if actions:
+                body += " " + self.env._("Escalation: %(actions)s.", actions="; ".join(actions))
+            ticket.message_post(
+                body=Markup("<p>%s</p>") % body,
+                subtype_xmlid="mail.mt_note",
+                author_id=bot.id,
+                partner_ids=partners.ids,
+            )
+        lines.write({"escalated": True})
+
+    def _sla_warn(self, lines):
+        """Lines near their deadline: the assignee (or the team leader) gets an activity, the chatter a note."""
+        labels = self._sla_metric_labels()
+        bot = self.env.ref("base.partner_root")
+        for ticket in self:
+            warned = lines.filtered(lambda line, ticket=ticket: line.ticket_id == ticket)
+            deadline = min(warned.mapped("deadline"))
+            summary = self.env._(
+                "SLA at risk: %(metrics)s due %(deadline)s",
+                metrics=", ".join(labels[line.metric] for line in warned),
+                deadline=ticket._sla_format(deadline),
+            )
+            user = ticket.user_id or ticket.team_id.leader_id
+            if user:
+                tz = pytz.timezone(ticket.team_id.tz or "UTC")
+                ticket.activity_schedule(
+                    "support_desk.mail_activity_type_sla_warning",
+                    date_deadline=pytz.utc.localize(deadline).astimezone(tz).date(),
+                    summary=summary,
+                    user_id=user.id,
+                )
+            ticket.message_post(body=Markup("<p>%s</p>") % summary, subtype_xmlid="mail.mt_note", author_id=bot.id)

@@ -4,3 +4,4 @@ from . import test_ticket
 from . import test_sla_policy
 from . import test_portal
 from . import test_clock
+from . import test_sla_clock

@@ -10,6 +10,8 @@ class SupportCase(TransactionCase):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True, mail_create_nolog=True))
         cls.company = cls.env.company
+        # the demo policies (a database installed with demo data) must not match the tests' tickets
+        cls.env["support.sla"].search([]).active = False
         cls.manager = new_test_user(cls.env, "sd_manager", groups="support_desk.group_support_manager")
         cls.agent = new_test_user(cls.env, "sd_agent", groups="support_desk.group_support_user")
         cls.agent_2 = new_test_user(cls.env, "sd_agent_2", groups="support_desk.group_support_user")

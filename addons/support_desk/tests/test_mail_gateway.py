@@ -52,3 +52,54 @@ class TestMailGateway(SupportCase):
         self.assertEqual(reply, ticket)
         self.assertEqual(self.env["support.ticket"].search_count([("partner_email", "=", "ann@buyer.example")]), 1)
         self.assertIn("Any news?", ticket.message_ids[0].body)
+
+    def _process_raw(self, raw):
+        return self.env["mail.thread"].message_process("support.ticket", raw, custom_values={"team_id": self.team.id})
+
+    def test_automatic_emails_open_no_ticket(self):
+        Ticket = self.env["support.ticket"]
+        cases = {
+            "Auto-Submitted: auto-replied": "ooo1@buyer.example",
+            "Auto-Submitted: auto-generated": "ooo2@buyer.example",
+            "Precedence: bulk": "ooo3@buyer.example",
+            "X-Autoreply: yes": "ooo4@buyer.example",
+        }
+        for header, message_id in cases.items():
+            with self.subTest(header):
+                raw = RAW.format(
+                    sender="ann@buyer.example", name="Ann", subject="Out of office", message_id=message_id, body="Away"
+                ).replace("MIME-Version: 1.0", f"MIME-Version: 1.0\n{header}")
+                self._process_raw(raw)
+                self.assertFalse(Ticket.search_count([("name", "=", "Out of office")]))
+        # "Auto-Submitted: no" is a person writing
+        raw = RAW.format(
+            sender="ann@buyer.example", name="Ann", subject="Out of office", message_id="ooo5@x", body="Hi"
+        ).replace("MIME-Version: 1.0", "MIME-Version: 1.0\nAuto-Submitted: no")
+        self._process_raw(raw)
+        self.assertEqual(Ticket.search_count([("name", "=", "Out of office")]), 1)
+
+    def test_own_alias_never_opens_a_ticket(self):
+        domain = self.env["mail.alias.domain"].create({"name": "care.example"})
+        self.team.write({"alias_name": "care", "alias_domain_id": domain.id})
+        self.assertEqual(self.team.alias_id.alias_full_name, "care@care.example")
+        ticket = self._process("care@care.example", "Loop", "loop1@example.com", name="Support")
+        self.assertFalse(ticket)
+        self.assertFalse(self.env["support.ticket"].search_count([("name", "=", "Loop")]))
+
+    def test_bounce_opens_no_ticket(self):
+        self._process("MAILER-DAEMON@mx.example", "Undelivered Mail Returned to Sender", "bounce1@mx.example")
+        self.assertFalse(self.env["support.ticket"].search_count([("name", "ilike", "Undelivered")]))
+
+    def test_auto_reply_on_a_ticket_is_kept_but_does_not_count(self):
+        ticket = self._process("ann@buyer.example", "Invoice is wrong", "m6@buyer.example")
+        ticket.write({"stage_id": self.stage_waiting.id})
+        raw = RAW.format(
+            sender="ann@buyer.example",
+            name="Ann",
+            subject=f"Automatic reply: [{ticket.number}] Invoice is wrong",
+            message_id="ooo6@buyer.example",
+            body="I am away",
+        ).replace("MIME-Version: 1.0", "MIME-Version: 1.0\nAuto-Submitted: auto-replied")
+        self._process_raw(raw)
+        self.assertIn("I am away", ticket.message_ids[0].body, "kept in the history")
+        self.assertTrue(ticket.is_waiting, "an out-of-office reply does not bring the ticket back")

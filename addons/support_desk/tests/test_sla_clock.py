@@ -1,0 +1,552 @@
+from datetime import datetime
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.tests import tagged
+
+from .common import SupportCase
+
+
+def at(text):
+    return datetime.strptime(text, "%Y-%m-%d %H:%M")
+
+
+def hours(value):
+    return value * 3600.0
+
+
+@tagged("post_install", "-at_install")
+class SlaClockCase(SupportCase):
+    """A Paris team (9-12, 13-17, a public holiday on Wednesday 14 January 2026), a New York team
+    and a 24/7 team, all under one policy: first reply 2 h, next reply 4 h, resolution 8 h at normal
+    priority; 1 h and 4 h at high priority. UTC is Paris minus one hour in winter, two in summer."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # the user's own time zone must not matter, only the team's
+        cls.env = cls.env(context=dict(cls.env.context, tz="Asia/Tokyo"))
+        Calendar = cls.env["resource.calendar"]
+        paris_hours = []
+        for day in "01234":
+            paris_hours += [
+                Command.create(
+                    {"name": "Morning", "dayofweek": day, "hour_from": 9, "hour_to": 12, "day_period": "morning"}
+                ),
+                Command.create(
+                    {"name": "Afternoon", "dayofweek": day, "hour_from": 13, "hour_to": 17, "day_period": "afternoon"}
+                ),
+            ]
+        cls.paris = Calendar.create({"name": "Paris office", "tz": "Europe/Paris", "attendance_ids": paris_hours})
+        cls.env["resource.calendar.leaves"].create(
+            {
+                "name": "Public holiday",
+                "calendar_id": cls.paris.id,
+                "date_from": at("2026-01-13 23:00"),
+                "date_to": at("2026-01-14 22:59"),
+            }
+        )
+        cls.new_york = Calendar.create(
+            {
+                "name": "New York office",
+                "tz": "America/New_York",
+                "attendance_ids": [
+                    Command.create(
+                        {"name": "Day", "dayofweek": day, "hour_from": 9, "hour_to": 17, "day_period": "morning"}
+                    )
+                    for day in "01234"
+                ],
+            }
+        )
+        cls.team.write({"resource_calendar_id": cls.paris.id})
+        cls.team_ny = cls.env["support.team"].create(
+            {"name": "US desk", "resource_calendar_id": cls.new_york.id, "member_ids": [Command.set(cls.agent.ids)]}
+        )
+        cls.team_always = cls.env["support.team"].create(
+            {"name": "Night desk", "working_time": "always", "member_ids": [Command.set(cls.agent.ids)]}
+        )
+        cls.policy = cls.env["support.sla"].create(
+            {
+                "name": "Standard",
+                "target_ids": [
+                    Command.create({"metric": "first_reply", "priority": "0", "hours": 2}),
+                    Command.create({"metric": "next_reply", "priority": "0", "hours": 4}),
+                    Command.create({"metric": "resolution", "priority": "0", "hours": 8}),
+                    Command.create({"metric": "first_reply", "priority": "2", "hours": 1}),
+                    Command.create({"metric": "next_reply", "priority": "2", "hours": 2}),
+                    Command.create({"metric": "resolution", "priority": "2", "hours": 4}),
+                ],
+            }
+        )
+        cls.stage_progress = cls.env.ref("support_desk.stage_in_progress")
+        cls.Line = cls.env["support.ticket.sla"]
+
+    # ------------------------------------------------------------------
+    # A small script language: (moment UTC, action, argument)
+    # ------------------------------------------------------------------
+
+    def run_steps(self, steps, team=None):
+        ticket = None
+        for moment, action, argument in steps:
+            with freeze_time(at(moment)):
+                if action == "create":
+                    ticket = self.env["support.ticket"].create(
+                        {
+                            "name": "Printer on fire",
+                            "team_id": (team or self.team).id,
+                            "partner_id": self.contact.id,
+                            "user_id": self.agent.id,
+                            **(argument or {}),
+                        }
+                    )
+                elif action == "reply":
+                    ticket.with_user(self.agent).message_post(
+                        body="We are on it.", message_type="comment", subtype_xmlid="mail.mt_comment"
+                    )
+                elif action == "customer":
+                    ticket.message_post(
+                        body="Any news?",
+                        author_id=self.contact.id,
+                        message_type="email",
+                        subtype_xmlid="mail.mt_comment",
+                    )
+                elif action == "wait":
+                    ticket.stage_id = self.stage_waiting
+                elif action == "resume":
+                    ticket.stage_id = self.stage_progress
+                elif action == "close":
+                    ticket.action_close()
+                elif action == "reopen":
+                    ticket.action_reopen()
+                elif action == "write":
+                    ticket.write(argument)
+                elif action == "check":
+                    self.Line._cron_check(commit=False)
+                else:
+                    raise AssertionError(action)
+                self.env.flush_all()
+        return ticket
+
+    def line(self, ticket, metric, cycle=None):
+        lines = ticket.sla_line_ids.filtered(lambda line: line.metric == metric)
+        if cycle:
+            lines = lines.filtered(lambda line: line.cycle == cycle)
+        self.assertEqual(len(lines), 1, f"one {metric} line")
+        return lines
+
+
+@tagged("post_install", "-at_install")
+class TestSlaDeadlineTable(SlaClockCase):
+    # (why, team, steps, {metric: (state, deadline or None, reached or None)})
+    TABLE = [
+        (
+            "lunch break: 11:30 Paris + 2 h = 14:30 Paris; 8 h end Tuesday 13:30 Paris",
+            "team",
+            [("2026-01-12 10:30", "create", None)],
+            {
+                "first_reply": ("ongoing", "2026-01-12 13:30", None),
+                "resolution": ("ongoing", "2026-01-13 12:30", None),
+            },
+        ),
+        (
+            "created at night: from 09:00 Paris; the 8 h skip the Wednesday holiday",
+            "team",
+            [("2026-01-13 02:00", "create", None)],
+            {
+                "first_reply": ("ongoing", "2026-01-13 10:00", None),
+                "resolution": ("ongoing", "2026-01-15 09:00", None),
+            },
+        ),
+        (
+            "created on a Saturday: Monday 09:00 Paris + 2 h",
+            "team",
+            [("2026-01-17 10:00", "create", None)],
+            {"first_reply": ("ongoing", "2026-01-19 10:00", None)},
+        ),
+        (
+            "created on the public holiday: Thursday 09:00 Paris + 2 h",
+            "team",
+            [("2026-01-14 10:00", "create", None)],
+            {"first_reply": ("ongoing", "2026-01-15 10:00", None)},
+        ),
+        (
+            "March daylight saving: Friday 16:00 CET + 1 h, Monday 09:00 CEST (07:00 UTC) + 1 h",
+            "team",
+            [("2026-03-27 15:00", "create", None)],
+            {"first_reply": ("ongoing", "2026-03-30 08:00", None)},
+        ),
+        (
+            "October daylight saving: Friday 16:00 CEST + 1 h, Monday 09:00 CET (08:00 UTC) + 1 h",
+            "team",
+            [("2026-10-23 14:00", "create", None)],
+            {"first_reply": ("ongoing", "2026-10-26 09:00", None)},
+        ),
+        (
+            "a New York team for a Tokyo user: 07:00 EST waits for 09:00 EST (14:00 UTC) + 2 h",
+            "team_ny",
+            [("2026-01-12 12:00", "create", None)],
+            {"first_reply": ("ongoing", "2026-01-12 16:00", None)},
+        ),
+        (
+            "24/7 team: Saturday 22:00 + 2 h and + 8 h in plain hours",
+            "team_always",
+            [("2026-01-17 22:00", "create", None)],
+            {
+                "first_reply": ("ongoing", "2026-01-18 00:00", None),
+                "resolution": ("ongoing", "2026-01-18 06:00", None),
+            },
+        ),
+        (
+            "pause over a weekend: 2 h used Friday, waiting until Monday 15:00 Paris, 6 h left: Tuesday 14:00",
+            "team",
+            [
+                ("2026-01-16 08:00", "create", None),
+                ("2026-01-16 09:00", "reply", None),
+                ("2026-01-16 10:00", "wait", None),
+                ("2026-01-19 14:00", "customer", None),
+            ],
+            {
+                "first_reply": ("achieved", None, "2026-01-16 09:00"),
+                "next_reply": ("ongoing", "2026-01-20 10:00", None),
+                "resolution": ("ongoing", "2026-01-20 13:00", None),
+            },
+        ),
+        (
+            "priority raised after 30 min: first reply 1 h (30 min left), resolution 4 h (3 h 30 left)",
+            "team",
+            [("2026-01-12 08:00", "create", None), ("2026-01-12 08:30", "write", {"priority": "2"})],
+            {
+                "first_reply": ("ongoing", "2026-01-12 09:00", None),
+                "resolution": ("ongoing", "2026-01-12 13:00", None),
+            },
+        ),
+        (
+            "straight from waiting to solved: the paused day stays out, the resolution is met",
+            "team",
+            [
+                ("2026-01-12 08:00", "create", None),
+                ("2026-01-12 09:00", "wait", None),
+                ("2026-01-13 15:00", "close", None),
+            ],
+            {
+                "first_reply": ("achieved", None, "2026-01-13 15:00"),
+                "resolution": ("achieved", None, "2026-01-13 15:00"),
+            },
+        ),
+        (
+            "a breach stays failed after the reply comes",
+            "team",
+            [
+                ("2026-01-12 08:00", "create", None),
+                ("2026-01-12 10:30", "check", None),
+                ("2026-01-12 11:00", "reply", None),
+            ],
+            {
+                "first_reply": ("failed", None, "2026-01-12 11:00"),
+                "resolution": ("ongoing", "2026-01-13 09:00", None),
+            },
+        ),
+    ]
+
+    def test_deadline_table(self):
+        for why, team_name, steps, expected in self.TABLE:
+            with self.subTest(why):
+                ticket = self.run_steps(steps, getattr(self, team_name))
+                self.assertEqual(set(ticket.sla_line_ids.mapped("metric")), set(expected) | {"resolution"})
+                for metric, (state, deadline, reached) in expected.items():
+                    line = self.line(ticket, metric)
+                    self.assertEqual(line.state, state, f"{metric} state")
+                    if deadline:
+                        self.assertEqual(line.deadline, at(deadline), f"{metric} deadline")
+                    if reached:
+                        self.assertEqual(line.date_reached, at(reached), f"{metric} reached")
+
+    def test_pause_keeps_working_time(self):
+        ticket = self.run_steps(
+            [
+                ("2026-01-12 08:00", "create", None),
+                ("2026-01-12 09:00", "wait", None),
+                ("2026-01-13 15:00", "close", None),
+            ]
+        )
+        resolution = self.line(ticket, "resolution")
+        self.assertEqual(resolution.worked_seconds, hours(1), "a day and a half waiting, one working hour counted")
+        self.assertFalse(ticket.sla_breached)
+        self.assertEqual(ticket.sla_status, "achieved")
+
+    def test_paused_line_has_no_deadline_and_resumes_with_the_time_left(self):
+        ticket = self.run_steps(
+            [
+                ("2026-01-12 08:00", "create", None),
+                ("2026-01-12 10:00", "wait", None),
+            ]
+        )
+        resolution = self.line(ticket, "resolution")
+        self.assertEqual((resolution.state, resolution.deadline), ("paused", False))
+        self.assertEqual(ticket.sla_status, "paused")
+        with freeze_time(at("2026-01-12 14:00")):
+            ticket.stage_id = self.stage_progress
+        # 2 h used; 6 h from 15:00 Paris: 2 h Monday, Tuesday 9-12 and 13-14 -> 13:00 UTC
+        self.assertEqual(resolution.deadline, at("2026-01-13 13:00"))
+        self.assertEqual(resolution.state, "ongoing")
+
+    def test_reopened_ticket_starts_a_new_cycle(self):
+        ticket = self.run_steps(
+            [
+                ("2026-01-12 08:00", "create", None),
+                ("2026-01-12 08:30", "reply", None),
+                ("2026-01-12 10:00", "close", None),
+                ("2026-01-13 15:00", "reopen", None),
+            ]
+        )
+        first = self.line(ticket, "resolution", cycle=1)
+        self.assertEqual((first.state, first.worked_seconds), ("achieved", hours(2)), "the first cycle is kept")
+        second = self.line(ticket, "resolution", cycle=2)
+        # 8 h from Tuesday 16:00 Paris: 1 h, the Wednesday holiday, 7 h Thursday -> 17:00 Paris
+        self.assertEqual((second.state, second.deadline), ("ongoing", at("2026-01-15 16:00")))
+        self.assertEqual(self.line(ticket, "first_reply").state, "achieved", "no second first reply")
+        self.assertEqual(ticket.reopen_count, 1)
+        self.assertEqual(ticket.sla_status, "on_track")
+
+    def test_reply_by_an_agent_only(self):
+        ticket = self.run_steps(
+            [
+                ("2026-01-12 08:00", "create", None),
+                ("2026-01-12 08:10", "customer", None),
+            ]
+        )
+        with freeze_time(at("2026-01-12 08:20")):
+            ticket.with_user(self.agent).message_post(body="internal", subtype_xmlid="mail.mt_note")
+        self.assertEqual(self.line(ticket, "first_reply").state, "ongoing", "a note is no reply, nor is the customer")
+        self.assertFalse(ticket.date_first_reply)
+        self.assertNotIn("next_reply", ticket.sla_line_ids.mapped("metric"), "awaiting the first reply already")
+
+    def test_next_reply_cycle(self):
+        ticket = self.run_steps(
+            [
+                ("2026-01-12 08:00", "create", None),
+                ("2026-01-12 08:30", "reply", None),
+                ("2026-01-12 09:00", "customer", None),
+                ("2026-01-12 09:10", "customer", None),
+                ("2026-01-12 10:00", "reply", None),
+                ("2026-01-12 11:00", "customer", None),
+            ]
+        )
+        lines = ticket.sla_line_ids.filtered(lambda line: line.metric == "next_reply").sorted("id")
+        self.assertEqual(len(lines), 2, "a second customer message while one awaits an answer opens no clock")
+        self.assertEqual((lines[0].state, lines[0].date_reached), ("achieved", at("2026-01-12 10:00")))
+        self.assertEqual(lines[0].worked_seconds, hours(1))
+        # 12:00 Paris: lunch, then 4 h from 13:00 -> 17:00 Paris
+        self.assertEqual((lines[1].state, lines[1].deadline), ("ongoing", at("2026-01-12 16:00")))
+
+    def test_customer_reply_brings_a_waiting_ticket_back(self):
+        ticket = self.run_steps(
+            [
+                ("2026-01-12 08:00", "create", None),
+                ("2026-01-12 08:30", "reply", None),
+                ("2026-01-12 09:00", "wait", None),
+                ("2026-01-12 13:00", "customer", None),
+            ]
+        )
+        self.assertFalse(ticket.is_waiting)
+        self.assertEqual(self.line(ticket, "resolution").state, "ongoing")
+
+    def test_team_change_keeps_elapsed_time(self):
+        ticket = self.run_steps(
+            [("2026-01-12 07:00", "create", None), ("2026-01-12 10:00", "write", {"team_id": self.team_always.id})]
+        )
+        resolution = self.line(ticket, "resolution")
+        self.assertEqual(resolution.worked_seconds, hours(2), "two Paris working hours kept (from 09:00 Paris)")
+        self.assertEqual(resolution.deadline, at("2026-01-12 16:00"), "then six plain hours")
+
+    def test_policy_dropped_and_added(self):
+        other_type = self.env["support.ticket.type"].create({"name": "Feedback"})
+        self.policy.ticket_type_ids = self.env.ref("support_desk.ticket_type_incident")
+        ticket = self.run_steps(
+            [("2026-01-12 08:00", "create", {"ticket_type_id": other_type.id})],
+        )
+        self.assertFalse(ticket.sla_line_ids, "no policy for feedback")
+        self.assertEqual(ticket.sla_status, "none")
+        with freeze_time(at("2026-01-12 09:00")):
+            ticket.ticket_type_id = self.env.ref("support_desk.ticket_type_incident")
+        self.assertEqual(ticket.sla_policy_id, self.policy)
+        first = self.line(ticket, "first_reply")
+        self.assertEqual(first.worked_seconds, hours(1), "the clock counts from the ticket's creation")
+        self.assertEqual(first.deadline, at("2026-01-12 10:00"))
+        with freeze_time(at("2026-01-12 09:30")):
+            ticket.ticket_type_id = other_type
+        self.assertFalse(ticket.sla_line_ids, "running clocks of a policy that no longer applies are dropped")
+
+    def test_holiday_added_moves_deadlines(self):
+        ticket = self.run_steps([("2026-01-16 08:00", "create", None)])
+        resolution = self.line(ticket, "resolution")
+        self.assertEqual(resolution.deadline, at("2026-01-19 09:00"), "Friday 7 h, Monday 1 h")
+        with freeze_time(at("2026-01-16 09:00")):
+            self.env["resource.calendar.leaves"].create(
+                {
+                    "name": "Closed Monday",
+                    "calendar_id": self.paris.id,
+                    "date_from": at("2026-01-18 23:00"),
+                    "date_to": at("2026-01-19 22:59"),
+                }
+            )
+        self.assertEqual(resolution.deadline, at("2026-01-20 09:00"), "the closure pushes it to Tuesday")
+
+    def test_calendar_without_hours_counts_around_the_clock(self):
+        ticket = self.run_steps([("2026-01-17 22:00", "create", None)])
+        with freeze_time(at("2026-01-17 22:00")):
+            # the calendar loses its hours after the fact: the engine falls back to 24/7, never crashes
+            self.paris.attendance_ids = [Command.clear()]
+        self.assertEqual(self.line(ticket, "first_reply").deadline, at("2026-01-18 00:00"))
+
+
+@tagged("post_install", "-at_install")
+class TestSlaCheck(SlaClockCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.notified = cls.agent_other
+        cls.policy.write(
+            {
+                "escalate_raise_priority": True,
+                "escalate_to_leader": True,
+                "escalate_notify_user_ids": [Command.set(cls.notified.ids)],
+            }
+        )
+
+    def test_warning_before_breach(self):
+        # 80 % of 2 h: 1 h 36 after 09:00 Paris -> 09:36 UTC
+        ticket = self.run_steps([("2026-01-12 08:00", "create", None)])
+        first = self.line(ticket, "first_reply")
+        self.assertEqual(first.date_warning, at("2026-01-12 09:36"))
+        self.run_steps_on(ticket, [("2026-01-12 09:30", "check", None)])
+        self.assertFalse(first.warned, "not yet")
+        self.run_steps_on(ticket, [("2026-01-12 09:40", "check", None)])
+        self.assertTrue(first.warned)
+        self.assertEqual(ticket.sla_status, "at_risk")
+        activity = ticket.activity_ids.filtered(
+            lambda act: act.activity_type_id == self.env.ref("support_desk.mail_activity_type_sla_warning")
+        )
+        self.assertEqual(activity.user_id, self.agent, "the assignee is warned")
+        self.assertIn("SLA at risk", ticket.message_ids[0].body)
+        self.run_steps_on(ticket, [("2026-01-12 09:45", "check", None)])
+        self.assertEqual(len(ticket.activity_ids), 1, "warned once")
+
+    def test_warning_by_minutes_left(self):
+        self.env["ir.config_parameter"].set_param("support_desk.sla_warning_minutes", 60)
+        ticket = self.run_steps([("2026-01-12 08:00", "create", None)])
+        self.assertEqual(self.line(ticket, "first_reply").date_warning, at("2026-01-12 09:00"), "an hour left")
+
+    def test_breach_escalates_once(self):
+        ticket = self.run_steps([("2026-01-12 08:00", "create", None), ("2026-01-12 10:01", "check", None)])
+        first = self.line(ticket, "first_reply")
+        self.assertEqual((first.state, first.date_failed), ("failed", at("2026-01-12 10:00")))
+        self.assertTrue(first.escalated)
+        self.assertTrue(ticket.sla_breached)
+        self.assertEqual(ticket.sla_status, "failed")
+        self.assertEqual(ticket.priority, "1", "priority raised one step")
+        self.assertEqual(ticket.user_id, self.manager, "reassigned to the team leader")
+        note = ticket.message_ids.filtered(lambda message: "SLA breached" in (message.body or ""))
+        self.assertEqual(len(note), 1)
+        self.assertIn(self.notified.partner_id, note.partner_ids)
+        self.assertIn(self.manager.name, note.body)
+        self.run_steps_on(ticket, [("2026-01-12 10:30", "check", None)])
+        self.assertEqual(ticket.priority, "1", "no second escalation for the same breach")
+        self.assertEqual(len(ticket.message_ids.filtered(lambda m: "SLA breached" in (m.body or ""))), 1)
+        self.assertEqual(
+            self.Line.search_count([("ticket_id", "=", ticket.id), ("state", "=", "failed")]), 1, "searchable"
+        )
+        self.assertIn(ticket, self.env["support.ticket"].search([("sla_breached", "=", True)]))
+
+    def test_escalated_priority_refits_running_clocks(self):
+        self.policy.target_ids.filtered(lambda target: target.priority == "2").priority = "1"
+        ticket = self.run_steps([("2026-01-12 08:00", "create", None), ("2026-01-12 10:01", "check", None)])
+        resolution = self.line(ticket, "resolution")
+        # medium now: 4 h of resolution, 2 h 01 used -> 1 h 59 from 11:01 Paris: 59 min, lunch, 1 h
+        self.assertEqual(resolution.target_hours, 4)
+        self.assertEqual(resolution.deadline, at("2026-01-12 13:00"))
+
+    def test_failed_clock_keeps_counting_and_pauses(self):
+        self.policy.escalate_raise_priority = False
+        ticket = self.run_steps(
+            [
+                ("2026-01-12 08:00", "create", None),
+                ("2026-01-12 08:30", "reply", None),
+                ("2026-01-13 09:30", "check", None),
+                ("2026-01-13 10:00", "wait", None),
+                ("2026-01-15 10:00", "close", None),
+            ]
+        )
+        resolution = self.line(ticket, "resolution")
+        self.assertEqual((resolution.state, resolution.date_failed), ("failed", at("2026-01-13 09:00")))
+        # Monday 7 h and Tuesday 09:00-11:00 Paris; the wait until Thursday is not counted
+        self.assertEqual(resolution.worked_seconds, hours(9))
+        self.assertEqual(resolution.date_reached, at("2026-01-15 10:00"))
+
+    def test_check_ignores_paused_and_closed(self):
+        paused = self.run_steps([("2026-01-12 08:00", "create", None), ("2026-01-12 08:30", "wait", None)])
+        closed = self.run_steps([("2026-01-12 08:00", "create", None), ("2026-01-12 08:30", "close", None)])
+        self.run_steps_on(paused, [("2026-01-20 08:00", "check", None)])
+        self.assertFalse(paused.sla_breached)
+        self.assertFalse(closed.sla_breached)
+
+    def test_check_query_count_is_bounded(self):
+        tickets = self.env["support.ticket"]
+        for _i in range(3):
+            tickets |= self.run_steps([("2026-01-12 08:00", "create", None)])
+        self.env.invalidate_all()
+        with freeze_time(at("2026-01-12 08:30")):
+            with self.assertQueryCount(2):  # the two searches, nothing due
+                self.Line._cron_check(commit=False)
+
+    def run_steps_on(self, ticket, steps):
+        for moment, action, _argument in steps:
+            with freeze_time(at(moment)):
+                assert action == "check"
+                self.Line._cron_check(commit=False)
+                self.env.flush_all()
+        return ticket
+
+
+@tagged("post_install", "-at_install")
+class TestSlaReports(SlaClockCase):
+    def test_achievement_breaches_and_percentiles(self):
+        # first replies after 1 h, 2 h (met to the second) and 3 h (missed) of working time
+        for reply_at in ("2026-01-12 09:00", "2026-01-12 10:00", "2026-01-12 11:00"):
+            steps = [
+                ("2026-01-12 08:00", "create", None),
+                ("2026-01-12 10:30", "check", None),
+                (reply_at, "reply", None),
+            ]
+            self.run_steps(sorted(steps))
+        self.env.flush_all()
+        Report = self.env["support.sla.report"]
+        groups = Report._read_group(
+            [("team_id", "=", self.team.id), ("metric", "=", "first_reply")],
+            ["metric"],
+            ["achievement:avg", "breach_count:sum", "__count"],
+        )
+        ((_metric, achievement, breaches, count),) = groups
+        self.assertEqual(count, 3)
+        self.assertEqual(breaches, 1)
+        self.assertAlmostEqual(achievement, 200 / 3, places=2)
+        running = Report._read_group(
+            [("team_id", "=", self.team.id), ("metric", "=", "resolution")], [], ["achievement:avg"]
+        )
+        self.assertIs(running[0][0], False, "running clocks are left out of the achievement rate (not 0 %)")
+        with freeze_time(at("2026-01-13 08:00")):
+            team = self.team.with_context(no_cache=True)
+            team.invalidate_recordset()
+            self.assertAlmostEqual(team.first_reply_median, 2.0, places=3)
+            self.assertAlmostEqual(team.first_reply_p90, 2.8, places=3, msg="1, 2, 3 h: 2 + 0.8 x (3 - 2)")
+            self.assertAlmostEqual(team.sla_achievement, 200 / 3, places=2)
+            self.assertEqual(team.sla_failed_count, 1)
+
+    def test_backlog_by_age(self):
+        ticket = self.run_steps([("2026-01-12 08:00", "create", None)])
+        closed = self.run_steps([("2026-01-12 08:00", "create", None), ("2026-01-12 09:00", "close", None)])
+        self.env.flush_all()
+        rows = self.env["support.backlog.report"].search([("ticket_id", "in", (ticket | closed).ids)])
+        self.assertEqual(rows.ticket_id, ticket, "closed tickets are not backlog")
+        self.assertEqual(rows.age_bucket, "0_1", "created moments ago in the database's clock")
