@@ -211,6 +211,9 @@ def customers(ctx):
             }
         )
     Partner = env["res.partner"].with_context(**MAIL_CONTEXT)
+    if "customer_rank" not in Partner._fields:  # without account (a support-only database)
+        for values in vals:
+            values.pop("customer_rank")
     companies = env["res.partner"]
     for start in range(0, len(vals), BATCH):
         companies |= Partner.create(vals[start : start + BATCH])
@@ -230,6 +233,9 @@ def customers(ctx):
                     "customer_rank": 1,
                 }
             )
+    if "customer_rank" not in Partner._fields:
+        for values in people:
+            values.pop("customer_rank")
     contacts = env["res.partner"]
     for start in range(0, len(people), BATCH):
         contacts |= Partner.create(people[start : start + BATCH])

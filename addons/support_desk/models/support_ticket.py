@@ -571,13 +571,22 @@ class SupportTicket(models.Model):
         return dict(self.env["support.ticket.sla"]._fields["metric"]._description_selection(self.env))
 
     def _sla_escalate(self, lines):
-        """Breached lines: the policy's escalation acts on their tickets, and the chatter says what it did."""
+        """Breached lines: the policy's escalation acts on their tickets, and the chatter says what it did.
+
+        Set-based: tickets that get the same changes are written together (one refit of their
+        clocks per group), and the notes are logged in one batch; only a policy that notifies
+        users posts a message per ticket (it must reach their inbox).
+        """
         labels = self._sla_metric_labels()
         priorities = [key for key, _label in PRIORITIES]
         priority_labels = dict(self._fields["priority"]._description_selection(self.env))
         bot = self.env.ref("base.partner_root")
+        by_ticket = lines.grouped("ticket_id")
+        changes = defaultdict(list)
+        bodies = {}
+        notified = {}
         for ticket in self:
-            failed = lines.filtered(lambda line, ticket=ticket: line.ticket_id == ticket)
+            failed = by_ticket[ticket]
             policy = failed.sla_id[:1] or ticket.sla_policy_id
             missed = ", ".join(
                 self.env._(
@@ -602,25 +611,34 @@ class SupportTicket(models.Model):
             partners = policy.escalate_notify_user_ids.partner_id
             if partners:
                 actions.append(self.env._("%(names)s notified", names=", ".join(partners.mapped("name"))))
+                notified[ticket] = partners
             if vals:
-                ticket.write(vals)
+                changes[tuple(sorted(vals.items()))].append(ticket.id)
             body = self.env._("SLA breached: %(missed)s.", missed=missed)
             if actions:
                 body += " " + self.env._("Escalation: %(actions)s.", actions="; ".join(actions))
+            bodies[ticket.id] = Markup("<p>%s</p>") % body
+        for vals, ids in changes.items():
+            self.browse(ids).write(dict(vals))
+        for ticket, partners in notified.items():
             ticket.message_post(
-                body=Markup("<p>%s</p>") % body,
-                subtype_xmlid="mail.mt_note",
-                author_id=bot.id,
-                partner_ids=partners.ids,
+                body=bodies.pop(ticket.id), subtype_xmlid="mail.mt_note", author_id=bot.id, partner_ids=partners.ids
             )
+        if bodies:
+            self.browse(list(bodies))._message_log_batch(bodies, author_id=bot.id)
         lines.write({"escalated": True})
 
     def _sla_warn(self, lines):
         """Lines near their deadline: the assignee (or the team leader) gets an activity, the chatter a note."""
         labels = self._sla_metric_labels()
         bot = self.env.ref("base.partner_root")
+        activity_type = self.env.ref("support_desk.mail_activity_type_sla_warning")
+        model_id = self.env["ir.model"]._get_id(self._name)
+        by_ticket = lines.grouped("ticket_id")
+        bodies = {}
+        activities = []
         for ticket in self:
-            warned = lines.filtered(lambda line, ticket=ticket: line.ticket_id == ticket)
+            warned = by_ticket[ticket]
             deadline = min(warned.mapped("deadline"))
             summary = self.env._(
                 "SLA at risk: %(metrics)s due %(deadline)s",
@@ -630,10 +648,19 @@ class SupportTicket(models.Model):
             user = ticket.user_id or ticket.team_id.leader_id
             if user:
                 tz = pytz.timezone(ticket.team_id.tz or "UTC")
-                ticket.activity_schedule(
-                    "support_desk.mail_activity_type_sla_warning",
-                    date_deadline=pytz.utc.localize(deadline).astimezone(tz).date(),
-                    summary=summary,
-                    user_id=user.id,
+                activities.append(
+                    {
+                        "res_model_id": model_id,
+                        "res_id": ticket.id,
+                        "activity_type_id": activity_type.id,
+                        "summary": summary,
+                        "user_id": user.id,
+                        "date_deadline": pytz.utc.localize(deadline).astimezone(tz).date(),
+                        "automated": True,
+                    }
                 )
-            ticket.message_post(body=Markup("<p>%s</p>") % summary, subtype_xmlid="mail.mt_note", author_id=bot.id)
+            bodies[ticket.id] = Markup("<p>%s</p>") % summary
+        # the activity shows in the assignee's activities at once; no assignment email for each warning
+        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(activities)
+        if bodies:
+            self._message_log_batch(bodies, author_id=bot.id)

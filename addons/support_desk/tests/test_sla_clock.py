@@ -500,6 +500,28 @@ class TestSlaCheck(SlaClockCase):
             with self.assertQueryCount(2):  # the two searches, nothing due
                 self.Line._cron_check(commit=False)
 
+    def test_breaches_are_handled_in_batch(self):
+        """The check's queries do not grow with the number of breached tickets."""
+        self.policy.escalate_notify_user_ids = False  # notifying posts one message per ticket, by design
+
+        def queries_for(count, day):
+            for _i in range(count):
+                self.run_steps([(f"2026-01-{day} 08:00", "create", None)])
+            self.env.flush_all()
+            self.env.invalidate_all()
+            with freeze_time(at(f"2026-01-{day} 10:01")):
+                before = self.env.cr.sql_log_count
+                self.Line._cron_check(commit=False)
+                self.env.flush_all()
+                return self.env.cr.sql_log_count - before
+
+        few = queries_for(2, 12)
+        many = queries_for(8, 19)
+        self.assertLessEqual(many, few, "no more queries for 8 breached tickets than for 2")
+        breached = self.env["support.ticket"].search([("sla_breached", "=", True)])
+        self.assertEqual(len(breached), 10)
+        self.assertEqual(set(breached.mapped("priority")), {"1"})
+
     def run_steps_on(self, ticket, steps):
         for moment, action, _argument in steps:
             with freeze_time(at(moment)):
