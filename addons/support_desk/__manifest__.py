@@ -23,5 +23,10 @@
         "views/support_desk_menus.xml",
     ],
     "demo": ["demo/support_desk_demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "support_desk/static/tests/tours/**/*",
+        ],
+    },
     "application": True,
 }

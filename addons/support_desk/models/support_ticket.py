@@ -503,6 +503,7 @@ class SupportTicket(models.Model):
                 to_resume |= running
         # straight from waiting to solved: the paused time stays out of the resolution time
         to_reach._reach(now)
+        to_reach.ticket_id._sla_clear_warnings()
         to_pause._pause(now)
         to_resume._resume(now)
         if reopened:
@@ -515,6 +516,14 @@ class SupportTicket(models.Model):
                     cycle = max(ticket.sudo().sla_line_ids.mapped("cycle"), default=0) + 1
                     vals_list.append(ticket._sla_line_values(policy, "resolution", cycle, now, now))
             self._sla_open_lines(vals_list)
+
+    def _sla_clear_warnings(self):
+        """The "SLA at risk" activities of tickets that have no clock at risk any more are removed."""
+        safe = self.filtered(
+            lambda ticket: not any(line.state == "ongoing" and line.warned for line in ticket.sudo().sla_line_ids)
+        )
+        if safe:
+            safe.activity_unlink(["support_desk.mail_activity_type_sla_warning"])
 
     def _sla_is_agent_reply(self, message):
         author = message.author_id
@@ -543,6 +552,7 @@ class SupportTicket(models.Model):
                 lines.filtered(
                     lambda line: line.metric in ("first_reply", "next_reply") and not line.date_reached
                 )._reach(now)
+                ticket._sla_clear_warnings()
                 continue
             if ticket.is_closed:
                 continue

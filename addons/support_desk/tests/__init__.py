@@ -5,3 +5,4 @@ from . import test_sla_policy
 from . import test_portal
 from . import test_clock
 from . import test_sla_clock
+from . import test_tour
