@@ -3,6 +3,7 @@ from datetime import datetime
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .common import SupportCase
@@ -572,3 +573,33 @@ class TestSlaReports(SlaClockCase):
         rows = self.env["support.backlog.report"].search([("ticket_id", "in", (ticket | closed).ids)])
         self.assertEqual(rows.ticket_id, ticket, "closed tickets are not backlog")
         self.assertEqual(rows.age_bucket, "0_1", "created moments ago in the database's clock")
+
+
+@tagged("post_install", "-at_install")
+class TestSlaAccess(SlaClockCase):
+    def test_status_lines_follow_the_ticket_rules(self):
+        ticket = self.run_steps([("2026-01-12 08:00", "create", None)])
+        lines = ticket.sla_line_ids
+        self.assertEqual(len(lines), 2)
+        Line = self.env["support.ticket.sla"]
+        self.assertEqual(Line.with_user(self.agent).search([("ticket_id", "=", ticket.id)]), lines, "team member")
+        self.assertEqual(Line.with_user(self.manager).search([("ticket_id", "=", ticket.id)]), lines, "manager")
+        self.assertFalse(
+            Line.with_user(self.agent_other).search([("ticket_id", "=", ticket.id)]), "an agent of another team"
+        )
+        with self.assertRaises(AccessError):
+            Line.with_user(self.portal_user).search([("ticket_id", "=", ticket.id)])
+        with self.assertRaises(AccessError):
+            lines.with_user(self.agent).write({"state": "achieved"})
+        with self.assertRaises(AccessError):
+            self.env["support.sla.report"].with_user(self.agent).search([])
+        self.assertEqual(
+            self.env["support.sla.report"].with_user(self.manager).search_count([("ticket_id", "=", ticket.id)]), 2
+        )
+
+    def test_other_company_lines_are_hidden(self):
+        ticket = self.run_steps([("2026-01-12 08:00", "create", None)])
+        other = self.env["res.company"].create({"name": "Elsewhere Ltd"})
+        self.manager.write({"company_ids": [Command.link(other.id)], "company_id": other.id})
+        lines = self.env["support.ticket.sla"].with_user(self.manager).with_context(allowed_company_ids=other.ids)
+        self.assertFalse(lines.search([("ticket_id", "=", ticket.id)]))
