@@ -445,8 +445,7 @@ class SupportTicket(models.Model):
         Line = self.env["support.ticket.sla"].sudo()  # sudo: SLA status is the engine's bookkeeping
         policies = self.env["support.sla"]._match(tickets)
         tickets._sla_set_policies(policies)
-        running = tickets.sudo().sla_line_ids.filtered(lambda line: line.state in ("ongoing", "paused"))
-        running._checkpoint(now)
+        # the running clocks were measured up to now by write(), under the team they ran for
         dropped = Line
         refit = Line
         new_lines = []

@@ -1,5 +1,53 @@
+from datetime import datetime
+
 from odoo import Command
 from odoo.tests import TransactionCase, new_test_user
+
+
+def at(text):
+    """A naive UTC datetime from "YYYY-MM-DD HH:MM"."""
+    return datetime.strptime(text, "%Y-%m-%d %H:%M")
+
+
+def office_calendars(env):
+    """The deadline tables' calendars: ``(paris, new_york)``.
+
+    Paris works 9-12 and 13-17 on weekdays and has a public holiday on Wednesday 14 January
+    2026 (all day in Paris: from 23:00 UTC the day before); New York works 9-17 on weekdays.
+    """
+    Calendar = env["resource.calendar"]
+    paris_hours = []
+    for day in "01234":
+        paris_hours += [
+            Command.create(
+                {"name": "Morning", "dayofweek": day, "hour_from": 9, "hour_to": 12, "day_period": "morning"}
+            ),
+            Command.create(
+                {"name": "Afternoon", "dayofweek": day, "hour_from": 13, "hour_to": 17, "day_period": "afternoon"}
+            ),
+        ]
+    paris = Calendar.create({"name": "Paris office", "tz": "Europe/Paris", "attendance_ids": paris_hours})
+    env["resource.calendar.leaves"].create(
+        {
+            "name": "Public holiday",
+            "calendar_id": paris.id,
+            "date_from": at("2026-01-13 23:00"),
+            "date_to": at("2026-01-14 22:59"),
+        }
+    )
+    new_york = Calendar.create(
+        {
+            "name": "New York office",
+            "tz": "America/New_York",
+            "attendance_ids": [
+                Command.create(
+                    {"name": "Day", "dayofweek": day, "hour_from": 9, "hour_to": 17, "day_period": "morning"}
+                )
+                for day in "01234"
+            ],
+        }
+    )
+    return paris, new_york
 
 
 class SupportCase(TransactionCase):

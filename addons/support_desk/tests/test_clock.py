@@ -1,5 +1,5 @@
 import random
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytz
 
@@ -8,12 +8,9 @@ from odoo.exceptions import UserError
 from odoo.tests import BaseCase, TransactionCase, tagged
 
 from ..engine.clock import ContinuousTimeline, WorkingTimeline
+from .common import at, office_calendars
 
 HOUR = 3600.0
-
-
-def at(text):
-    return datetime.strptime(text, "%Y-%m-%d %H:%M")
 
 
 class TestWorkingTimeline(BaseCase):
@@ -93,34 +90,7 @@ class TestDeadlineTable(TransactionCase):
         super().setUpClass()
         # the user's own time zone must not matter: only the calendar's counts
         cls.env = cls.env(context=dict(cls.env.context, tz="Asia/Tokyo"))
-        Calendar = cls.env["resource.calendar"]
-        paris_hours = []
-        for day in "01234":
-            paris_hours += [
-                Command.create(
-                    {"name": "Morning", "dayofweek": day, "hour_from": 9, "hour_to": 12, "day_period": "morning"}
-                ),
-                Command.create(
-                    {"name": "Afternoon", "dayofweek": day, "hour_from": 13, "hour_to": 17, "day_period": "afternoon"}
-                ),
-            ]
-        cls.paris = Calendar.create({"name": "Paris office", "tz": "Europe/Paris", "attendance_ids": paris_hours})
-        # a public holiday, Wednesday 14 January 2026, all day in Paris (23:00 UTC the day before)
-        cls.env["resource.calendar.leaves"].create(
-            {
-                "name": "Public holiday",
-                "calendar_id": cls.paris.id,
-                "date_from": at("2026-01-13 23:00"),
-                "date_to": at("2026-01-14 22:59"),
-            }
-        )
-        new_york_hours = [
-            Command.create({"name": "Day", "dayofweek": day, "hour_from": 9, "hour_to": 17, "day_period": "morning"})
-            for day in "01234"
-        ]
-        cls.new_york = Calendar.create(
-            {"name": "New York office", "tz": "America/New_York", "attendance_ids": new_york_hours}
-        )
+        cls.paris, cls.new_york = office_calendars(cls.env)
 
     # (calendar, created at UTC, working hours, expected deadline UTC, why)
     TABLE = [

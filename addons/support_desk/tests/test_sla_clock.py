@@ -1,16 +1,10 @@
-from datetime import datetime
-
 from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from .common import SupportCase
-
-
-def at(text):
-    return datetime.strptime(text, "%Y-%m-%d %H:%M")
+from .common import SupportCase, at, office_calendars
 
 
 def hours(value):
@@ -28,38 +22,7 @@ class SlaClockCase(SupportCase):
         super().setUpClass()
         # the user's own time zone must not matter, only the team's
         cls.env = cls.env(context=dict(cls.env.context, tz="Asia/Tokyo"))
-        Calendar = cls.env["resource.calendar"]
-        paris_hours = []
-        for day in "01234":
-            paris_hours += [
-                Command.create(
-                    {"name": "Morning", "dayofweek": day, "hour_from": 9, "hour_to": 12, "day_period": "morning"}
-                ),
-                Command.create(
-                    {"name": "Afternoon", "dayofweek": day, "hour_from": 13, "hour_to": 17, "day_period": "afternoon"}
-                ),
-            ]
-        cls.paris = Calendar.create({"name": "Paris office", "tz": "Europe/Paris", "attendance_ids": paris_hours})
-        cls.env["resource.calendar.leaves"].create(
-            {
-                "name": "Public holiday",
-                "calendar_id": cls.paris.id,
-                "date_from": at("2026-01-13 23:00"),
-                "date_to": at("2026-01-14 22:59"),
-            }
-        )
-        cls.new_york = Calendar.create(
-            {
-                "name": "New York office",
-                "tz": "America/New_York",
-                "attendance_ids": [
-                    Command.create(
-                        {"name": "Day", "dayofweek": day, "hour_from": 9, "hour_to": 17, "day_period": "morning"}
-                    )
-                    for day in "01234"
-                ],
-            }
-        )
+        cls.paris, cls.new_york = office_calendars(cls.env)
         cls.team.write({"resource_calendar_id": cls.paris.id})
         cls.team_ny = cls.env["support.team"].create(
             {"name": "US desk", "resource_calendar_id": cls.new_york.id, "member_ids": [Command.set(cls.agent.ids)]}
