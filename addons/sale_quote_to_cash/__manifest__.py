@@ -1,7 +1,7 @@
 {
     "name": "Quote to Cash",
     "summary": "An accepted quotation becomes order, delivery, invoice and matched payment, traced and retryable",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",
     "author": "CRM Suite Contributors",
@@ -11,6 +11,11 @@
     "depends": ["sale_management", "sale_crm", "sale_stock", "account"],
     "data": [
         "security/sale_quote_to_cash_security.xml",
+        "security/ir.model.access.csv",
+        "data/sale_quote_to_cash_data.xml",
+        "views/sale_q2c_profile_views.xml",
+        "views/sale_order_views.xml",
+        "views/sale_q2c_report_views.xml",
         "views/res_config_settings_views.xml",
         "views/sale_quote_to_cash_menus.xml",
     ],

@@ -11,6 +11,11 @@ class ResConfigSettings(models.TransientModel):
         default=20,
         help="How many orders one run of a quote-to-cash step takes and commits at once.",
     )
+    q2c_profile_id = fields.Many2one(
+        related="company_id.q2c_profile_id",
+        readonly=False,
+        string="Default Workflow Profile",
+    )
 
     @api.constrains("q2c_batch_size")
     def _check_q2c_batch_size(self):

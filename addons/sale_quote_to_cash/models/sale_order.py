@@ -1,0 +1,942 @@
+import functools
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+import psycopg2
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
+from odoo.tools import SQL, float_compare, format_amount, format_date
+
+from ..engine import checks as check_engine
+from ..engine.runner import Step, run_batch
+
+_logger = logging.getLogger(__name__)
+
+Q2C_STATES = [
+    ("queued", "Queued"),
+    ("blocked", "Blocked"),
+    ("approval", "Waiting Approval"),
+    ("to_confirm", "To Confirm"),
+    ("delivering", "Delivering"),
+    ("invoicing", "Invoicing"),
+    ("paying", "Waiting Payment"),
+    ("done", "Done"),
+    ("exception", "Exception"),
+]
+ACCEPTANCE_CHANNELS = [
+    ("portal_sign", "Signed on the Portal"),
+    ("portal_pay", "Paid on the Portal"),
+    ("phone", "Phone"),
+    ("email", "Email"),
+    ("paper", "Signed Paper"),
+    ("confirm", "Confirmed by Hand"),
+]
+# Automatic retries of a failed step before it waits for a person: 5 minutes, then 1 hour.
+RETRY_DELAYS = (timedelta(minutes=5), timedelta(hours=1))
+MAX_SAVEPOINTS = 60
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    q2c_state = fields.Selection(Q2C_STATES, string="Quote to Cash", copy=False, index=True, readonly=True)
+    q2c_pending = fields.Boolean(copy=False, readonly=True, help="Queued for the next run of the quote-to-cash steps.")
+    q2c_next_try = fields.Datetime(copy=False, readonly=True)
+    q2c_attempts = fields.Integer(copy=False, readonly=True)
+    q2c_profile_id = fields.Many2one(
+        "sale.q2c.profile",
+        string="Workflow Profile",
+        copy=False,
+        check_company=True,
+        help="Set at acceptance from the customer, the sales team or the company.",
+    )
+    q2c_accepted_on = fields.Datetime(string="Accepted On", copy=False, readonly=True)
+    q2c_accepted_by = fields.Char(string="Accepted By", copy=False, readonly=True)
+    q2c_acceptance_channel = fields.Selection(ACCEPTANCE_CHANNELS, string="Accepted Through", copy=False, readonly=True)
+    q2c_recorded_by_id = fields.Many2one("res.users", string="Recorded By", copy=False, readonly=True)
+    q2c_acceptance_attachment_id = fields.Many2one("ir.attachment", string="Acceptance Document", copy=False, readonly=True)
+    q2c_blocked_reason = fields.Text(string="Why It Waits", copy=False, readonly=True)
+    q2c_exception_step = fields.Char(copy=False, readonly=True)
+    q2c_exception_reason = fields.Text(string="Exception", copy=False, readonly=True)
+    q2c_approval_state = fields.Selection(
+        [("requested", "Requested"), ("approved", "Approved"), ("refused", "Refused")],
+        string="Approval",
+        copy=False,
+        readonly=True,
+    )
+    q2c_approved_amount = fields.Monetary(copy=False, readonly=True)
+    q2c_approved_by_id = fields.Many2one("res.users", string="Approved By", copy=False, readonly=True)
+    q2c_touchless = fields.Boolean(
+        string="No Manual Touch",
+        copy=False,
+        readonly=True,
+        help="Went from acceptance to cash with no approval, exception or retry.",
+    )
+    q2c_sent_on = fields.Datetime(string="Quotation Sent On", copy=False, readonly=True)
+    q2c_delivered_on = fields.Datetime(string="Delivered On", copy=False, readonly=True)
+    q2c_invoiced_on = fields.Datetime(string="Invoiced On", copy=False, readonly=True)
+    q2c_paid_on = fields.Datetime(string="Paid On", copy=False, readonly=True)
+    q2c_done_on = fields.Datetime(string="Done On", copy=False, readonly=True)
+    q2c_log_ids = fields.One2many("sale.q2c.log", "order_id", string="Quote-to-Cash History", readonly=True)
+
+    _q2c_queue_idx = models.Index("(id) WHERE q2c_pending")
+
+    # ------------------------------------------------------------------
+    # CRUD and Odoo flows that start or move the chain
+    # ------------------------------------------------------------------
+
+    def write(self, vals):
+        if vals.get("state") == "sent" and "q2c_sent_on" not in vals:
+            self.filtered(lambda order: not order.q2c_sent_on).with_context(q2c_internal=True).write(
+                {"q2c_sent_on": fields.Datetime.now()}
+            )
+        return super().write(vals)
+
+    def action_confirm(self):
+        """An order confirmed by hand joins the chain when its profile follows such orders."""
+        if self.env.context.get("q2c_runner"):
+            return super().action_confirm()
+        by_hand = self.filtered(lambda order: order.state in ("draft", "sent") and not order.q2c_state)
+        res = super().action_confirm()
+        for order in by_hand:
+            profile = order._q2c_find_profile()
+            if profile and profile.start_on_confirm:
+                order._q2c_record_acceptance("confirm", order.partner_id.name, profile=profile, enqueue=False)
+        (by_hand.filtered("q2c_state") | self.filtered(lambda o: o.q2c_state == "to_confirm"))._q2c_enqueue()
+        return res
+
+    def _validate_order(self):
+        """Portal signature: the chain confirms the order after its checks, not the request."""
+        automated = self.filtered(lambda order: order._q2c_find_profile())
+        for order in automated:
+            order._q2c_record_acceptance("portal_sign", order.signed_by or order.partner_id.name)
+        return super(SaleOrder, self - automated)._validate_order()
+
+    # ------------------------------------------------------------------
+    # Acceptance, approval, retry (what a person does)
+    # ------------------------------------------------------------------
+
+    def _q2c_find_profile(self):
+        self.ensure_one()
+        partner = self.partner_id.commercial_partner_id.with_company(self.company_id)
+        profile = partner.q2c_profile_id or self.team_id.q2c_profile_id
+        if profile and profile.active:
+            return profile
+        return self.env["sale.q2c.profile"].with_company(self.company_id)._default_for(self.company_id)
+
+    def _q2c_record_acceptance(self, channel, accepted_by, accepted_on=None, attachment=None, note=None, profile=None, enqueue=True):
+        """Record that the customer said yes and queue the order; the runner does the rest."""
+        for order in self:
+            if order.q2c_state and order.q2c_state not in ("blocked", "to_confirm"):
+                continue  # already accepted: a second notification changes nothing
+            if order.state not in ("draft", "sent", "sale"):
+                raise UserError(self.env._("Only a quotation can be accepted; %(order)s is cancelled.", order=order.name))
+            order_profile = profile or order._q2c_find_profile()
+            if not order_profile:
+                raise UserError(
+                    self.env._(
+                        "No quote-to-cash profile applies to %(order)s: give the company a profile in Sales settings.",
+                        order=order.name,
+                    )
+                )
+            when = accepted_on or fields.Datetime.now()
+            order.write(
+                {
+                    "q2c_profile_id": order_profile.id,
+                    "q2c_accepted_on": when,
+                    "q2c_accepted_by": accepted_by,
+                    "q2c_acceptance_channel": channel,
+                    "q2c_recorded_by_id": self.env.user.id,
+                    "q2c_acceptance_attachment_id": attachment.id if attachment else False,
+                    "q2c_state": "queued",
+                    "q2c_touchless": True,
+                    "q2c_blocked_reason": False,
+                }
+            )
+            label = dict(self._fields["q2c_acceptance_channel"]._description_selection(self.env))[channel]
+            body = self.env._("Accepted by %(who)s (%(how)s).", who=accepted_by or "?", how=label)
+            if note:
+                body = f"{body}\n{note}"
+            order.message_post(body=body, attachment_ids=attachment.ids if attachment else [], subtype_xmlid="mail.mt_note")
+            self._q2c_log_many(order, "accept", "done", body)
+        if enqueue:
+            self._q2c_enqueue()
+
+    def action_q2c_accept(self):
+        """Open the dialog where a salesperson records the customer's acceptance."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Record Acceptance"),
+            "res_model": "sale.q2c.accept.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_order_id": self.id, "default_accepted_by": self.partner_id.name},
+        }
+
+    def action_q2c_approve(self):
+        if not self.env.user.has_group("sale_quote_to_cash.group_q2c_approver"):
+            raise AccessError(self.env._("Only a quote-to-cash approver can approve a blocked quotation."))
+        waiting = self.filtered(lambda order: order.q2c_state == "approval")
+        if not waiting:
+            raise UserError(self.env._("None of these orders waits for an approval."))
+        for order in waiting:
+            order.write(
+                {
+                    "q2c_approval_state": "approved",
+                    "q2c_approved_amount": order.amount_total,
+                    "q2c_approved_by_id": self.env.user.id,
+                    "q2c_state": "queued",
+                    "q2c_touchless": False,
+                }
+            )
+        waiting.activity_feedback(["sale_quote_to_cash.mail_activity_q2c_approval"])
+        self._q2c_log_many(
+            waiting, "approve", "done", self.env._("Approved by %(user)s.", user=self.env.user.name), chatter=True
+        )
+        waiting._q2c_enqueue()
+        return True
+
+    def action_q2c_refuse(self):
+        if not self.env.user.has_group("sale_quote_to_cash.group_q2c_approver"):
+            raise AccessError(self.env._("Only a quote-to-cash approver can refuse a blocked quotation."))
+        waiting = self.filtered(lambda order: order.q2c_state == "approval")
+        waiting.write({"q2c_approval_state": "refused", "q2c_state": "blocked"})
+        waiting.activity_unlink(["sale_quote_to_cash.mail_activity_q2c_approval"])
+        self._q2c_log_many(
+            waiting, "approve", "blocked", self.env._("Refused by %(user)s.", user=self.env.user.name), chatter=True
+        )
+        return True
+
+    def action_q2c_retry(self):
+        """Run the chain again for blocked or failed orders, once their cause is fixed."""
+        todo = self.filtered(lambda order: order.q2c_state in ("blocked", "exception", "approval"))
+        if not todo:
+            raise UserError(self.env._("Only blocked orders and orders in exception can be retried."))
+        todo.write(
+            {
+                "q2c_state": "queued",
+                "q2c_attempts": 0,
+                "q2c_next_try": False,
+                "q2c_touchless": False,
+                "q2c_approval_state": False,
+            }
+        )
+        self._q2c_log_many(todo, "retry", "done", self.env._("Retry asked by %(user)s.", user=self.env.user.name))
+        todo._q2c_enqueue()
+        return True
+
+    def action_q2c_run_now(self):
+        """Let a manager run the queued orders at once (the cron would within seconds)."""
+        self.env["sale.order"]._q2c_run(commit=False, ids=self.filtered("q2c_pending").ids)
+        return True
+
+    # ------------------------------------------------------------------
+    # Queue
+    # ------------------------------------------------------------------
+
+    def _q2c_enqueue(self):
+        """Queue these orders and wake the runner (a cron trigger, not a polling interval)."""
+        if not self:
+            return
+        self.flush_recordset(["q2c_state"])
+        self.env.cr.execute(
+            SQL(
+                "UPDATE sale_order SET q2c_pending = TRUE WHERE id IN %s AND q2c_state IS NOT NULL AND q2c_state <> 'done'",
+                tuple(self.ids),
+            )
+        )
+        self.invalidate_recordset(["q2c_pending"])
+        cron = self.env.ref("sale_quote_to_cash.ir_cron_q2c_run", raise_if_not_found=False)
+        if cron:
+            # sudo: any user who may move an order may wake the runner, which runs as its own user.
+            cron.sudo()._trigger()
+
+    @api.model
+    def _q2c_claim(self, limit, ids=None):
+        """Queued orders due now, locked; the rows another server holds are skipped."""
+        self.env.flush_all()
+        condition = SQL("q2c_pending AND (q2c_next_try IS NULL OR q2c_next_try <= %s)", fields.Datetime.now())
+        if ids:
+            condition = SQL("%s AND id IN %s", condition, tuple(ids))
+        self.env.cr.execute(
+            SQL("SELECT id FROM sale_order WHERE %s ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED", condition, limit)
+        )
+        return self.browse(row[0] for row in self.env.cr.fetchall())
+
+    @api.model
+    def _q2c_batch_size(self):
+        # sudo: reading a technical parameter of this addon.
+        value = self.env["ir.config_parameter"].sudo().get_param("sale_quote_to_cash.batch_size")
+        try:
+            return max(1, min(int(value), 500))
+        except (TypeError, ValueError):
+            return 20
+
+    @api.model
+    def _q2c_run(self, batch_size=None, commit=True, ids=None):
+        """Take queued orders batch after batch, committing each; return how many were handled.
+
+        Called by the cron (its progress is committed with each batch, so that a crash or a
+        timeout resumes at the batch it stopped in) and by tests with ``commit=False``.
+        """
+        batch_size = batch_size or self._q2c_batch_size()
+        handled = 0
+        seen = set()
+        while True:
+            batch = self._q2c_claim(batch_size, ids=ids)
+            batch = batch.filtered(lambda order: order.id not in seen) if not commit else batch
+            if not batch:
+                break
+            seen.update(batch.ids)
+            result = batch._q2c_process()
+            handled += len(batch) - len(result.deferred)
+            if commit and not self._q2c_commit(len(batch)):
+                break
+        return handled
+
+    @api.model
+    def _q2c_commit(self, processed):
+        if self.env.context.get("cron_id"):
+            return self.env["ir.cron"]._commit_progress(processed)
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+        return True
+
+    @api.model
+    def _q2c_cron(self):
+        """Periodic pass: wake what waits on documents no hook reports, then run the queue."""
+        self._q2c_wake()
+        return self._q2c_run()
+
+    @api.model
+    def _q2c_wake(self):
+        """Queue the orders whose delivery became ready (stock reserved later) and the failed
+        steps whose automatic retry is due."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE sale_order so SET q2c_pending = TRUE
+                  FROM sale_q2c_profile p
+                 WHERE so.q2c_profile_id = p.id AND NOT so.q2c_pending
+                   AND so.q2c_state = 'delivering' AND p.auto_deliver
+                   AND EXISTS (SELECT 1 FROM stock_picking sp
+                                WHERE sp.sale_id = so.id AND sp.state = 'assigned')
+                """
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                "UPDATE sale_order SET q2c_pending = TRUE WHERE q2c_state = 'exception' AND NOT q2c_pending"
+                " AND q2c_next_try IS NOT NULL AND q2c_next_try <= %s",
+                fields.Datetime.now(),
+            )
+        )
+        self.invalidate_model(["q2c_pending"])
+
+    # ------------------------------------------------------------------
+    # Runner: one batch
+    # ------------------------------------------------------------------
+
+    def _q2c_steps(self):
+        """The chain, in order, as ``(name, message when done)``.
+
+        Each name has ``_q2c_select_<name>(ids, cache)`` (the orders that need it now, read from
+        their documents) and ``_q2c_step_<name>(ids, cache)`` (do it for all of them at once,
+        return ``{id: message}``). Bridges may add steps here (hook).
+        """
+        _ = self.env._
+        return [
+            ("check", ""),
+            ("confirm", _("Order confirmed.")),
+            ("won", ""),
+            ("deliver", ""),
+            ("invoice", ""),
+            ("send", _("Invoice sent by email.")),
+            ("pay", ""),
+            ("lock", _("Delivered, invoiced and paid: order locked.")),
+        ]
+
+    def _q2c_process(self):
+        """Run the chain on this claimed batch and record what each order went through."""
+        runner = self.with_context(q2c_runner=True, mail_notrack=True)
+        cache = {"blocked": {}, "waiting": {}}
+        steps = [
+            Step(
+                name,
+                functools.partial(getattr(runner, f"_q2c_select_{name}"), cache=cache),
+                functools.partial(getattr(runner, f"_q2c_step_{name}"), cache=cache),
+                done_message,
+            )
+            for name, done_message in runner._q2c_steps()
+        ]
+        result = run_batch(
+            self.ids,
+            steps,
+            savepoint=self.env.cr.savepoint,
+            describe_error=self._q2c_describe_error,
+            max_savepoints=MAX_SAVEPOINTS,
+        )
+        self._q2c_record(result, cache)
+        return result
+
+    @api.model
+    def _q2c_describe_error(self, error):
+        """The words written on the order for a failed step; ``None`` for what must abort the batch."""
+        if isinstance(error, psycopg2.Error):
+            return None  # serialization failure, lost connection: the transaction goes back whole
+        if isinstance(error, (UserError, ValidationError, AccessError, MissingError)):
+            return str(error.args[0]) if error.args else str(error)
+        _logger.exception("Quote to cash: unexpected error")
+        return self.env._("Unexpected error: %(error)s", error=repr(error))
+
+    def _q2c_record(self, result, cache):
+        now = fields.Datetime.now()
+        orders = self.browse(o for o in self.ids if o not in set(result.deferred)).exists()
+        logs = [
+            {"order_id": o.order_id, "step": o.step, "result": o.result, "message": o.message, "date": now}
+            for o in result.outcomes
+            if o.message
+        ]
+        waiting = cache["waiting"]
+        logs += [
+            {"order_id": oid, "step": step, "result": kind, "message": message, "date": now}
+            for oid, (step, kind, message) in waiting.items()
+        ]
+        self.env["sale.q2c.log"].sudo().create(logs)  # sudo: the runner writes its own history
+
+        failed = self.browse(list(result.failed)) & orders
+        for order in failed:
+            step, reason = result.failed[order.id]
+            attempts = order.q2c_attempts + 1
+            delay = RETRY_DELAYS[attempts - 1] if attempts <= len(RETRY_DELAYS) else None
+            order.write(
+                {
+                    "q2c_state": "exception",
+                    "q2c_exception_step": step,
+                    "q2c_exception_reason": reason,
+                    "q2c_attempts": attempts,
+                    "q2c_next_try": now + delay if delay else False,
+                    "q2c_touchless": False,
+                    "q2c_pending": False,
+                }
+            )
+        bodies = {oid: self.env._("Quote to cash, %(step)s failed: %(reason)s", step=step, reason=reason) for oid, (step, reason) in result.failed.items()}
+        if bodies:
+            failed._message_log_batch(bodies={oid: bodies[oid] for oid in failed.ids})
+        notes = defaultdict(list)
+        for outcome in result.outcomes:
+            if outcome.result == "done" and outcome.message and outcome.step != "check":
+                notes[outcome.order_id].append(outcome.message)
+        for oid, (_step, _kind, message) in waiting.items():
+            notes[oid].append(message)
+        rest = orders - failed
+        if notes:
+            logged = rest.filtered(lambda order: order.id in notes)
+            logged._message_log_batch(bodies={oid: "\n".join(notes[oid]) for oid in logged.ids})
+        rest._q2c_update_state(now, blocked=cache["blocked"])
+
+    def _q2c_update_state(self, now, blocked=None):
+        """Where each order stands now, read from its documents; stamps the cycle dates."""
+        blocked = blocked or {}
+        for state_key, orders in self.grouped(lambda o: o._q2c_state_from_documents(blocked)).items():
+            vals = {"q2c_state": state_key, "q2c_pending": False, "q2c_exception_step": False, "q2c_exception_reason": False, "q2c_attempts": 0, "q2c_next_try": False}
+            if state_key not in ("blocked", "approval"):
+                vals["q2c_blocked_reason"] = False
+            orders.write(vals)
+            for stamp, reached in (
+                ("q2c_delivered_on", ("invoicing", "paying", "done")),
+                ("q2c_invoiced_on", ("paying", "done")),
+                ("q2c_paid_on", ("done",)),
+                ("q2c_done_on", ("done",)),
+            ):
+                if state_key in reached:
+                    orders.filtered(lambda o, s=stamp: not o[s]).write({stamp: now})
+        for reason, orders in self.filtered(lambda o: o.id in blocked).grouped(lambda o: blocked[o.id][1]).items():
+            orders.write({"q2c_blocked_reason": reason})
+
+    def _q2c_state_from_documents(self, blocked):
+        self.ensure_one()
+        if self.id in blocked:
+            return blocked[self.id][0]
+        if self.state in ("draft", "sent"):
+            if self.q2c_state in ("blocked", "approval"):
+                return self.q2c_state
+            return "to_confirm"
+        if self.state == "cancel":
+            return "blocked"
+        if self._q2c_waits_for_delivery():
+            return "delivering"
+        if self.invoice_status == "to invoice" and not self._q2c_has_credit_note():
+            return "invoicing"
+        invoices = self.invoice_ids.filtered(lambda m: m.state == "posted" and m.move_type == "out_invoice")
+        if self.invoice_status != "invoiced" and not invoices:
+            return "invoicing"
+        if any(inv.payment_state not in ("paid", "in_payment", "reversed") for inv in invoices) or any(
+            m.state == "draft" for m in self.invoice_ids
+        ):
+            return "paying"
+        return "done"
+
+    def _q2c_waits_for_delivery(self):
+        pickings = self.picking_ids.filtered(lambda p: p.picking_type_code == "outgoing")
+        return any(p.state not in ("done", "cancel") for p in pickings)
+
+    def _q2c_has_credit_note(self):
+        return any(m.move_type == "out_refund" and m.state != "cancel" for m in self.invoice_ids)
+
+    def _q2c_log_many(self, orders, step, result, message, chatter=False):
+        # sudo: the history is written by the people and the runner who move the order, never edited.
+        self.env["sale.q2c.log"].sudo().create(
+            [{"order_id": order.id, "step": step, "result": result, "message": message} for order in orders]
+        )
+        if chatter and orders:
+            orders._message_log_batch(bodies=dict.fromkeys(orders.ids, message))
+
+    @api.model
+    def _q2c_wait(self, cache, order, step, kind, message):
+        cache["waiting"][order.id] = (step, kind, message)
+
+    # ------------------------------------------------------------------
+    # Steps. select(ids) -> ids that need the step; run(ids) -> {id: message}
+    # ------------------------------------------------------------------
+
+    def _q2c_batch(self, ids):
+        return self.browse(ids)
+
+    # --- checks ---------------------------------------------------------
+
+    def _q2c_select_check(self, ids, cache):
+        return self._q2c_batch(ids).filtered(lambda o: o.state in ("draft", "sent")).ids
+
+    def _q2c_step_check(self, ids, cache):
+        orders = self._q2c_batch(ids)
+        findings = orders._q2c_findings()
+        blocked = cache["blocked"]
+        messages = {}
+        for order in orders:
+            problems = findings.get(order.id, [])
+            approved = (
+                order.q2c_approval_state == "approved"
+                and float_compare(order.q2c_approved_amount, order.amount_total, precision_rounding=order.currency_id.rounding) == 0
+            )
+            blocking = [f for f in problems if f.mode == check_engine.BLOCK]
+            asking = [f for f in problems if f.mode == check_engine.APPROVAL and not approved]
+            if not (blocking or asking):
+                messages[order.id] = self.env._("Checks passed.") if problems or order.q2c_profile_id._q2c_has_checks() else ""
+                continue
+            text = "\n".join(f"• {f.message} {f.hint}" for f in blocking + asking)
+            if blocking:
+                blocked[order.id] = ("blocked", text)
+                self._q2c_wait(cache, order, "check", "blocked", self.env._("Blocked:\n%(reasons)s", reasons=text))
+            else:
+                blocked[order.id] = ("approval", text)
+                order._q2c_request_approval(text)
+                self._q2c_wait(cache, order, "check", "waiting", self.env._("Waiting for a manager's approval:\n%(reasons)s", reasons=text))
+        return messages
+
+    def _q2c_request_approval(self, text):
+        self.ensure_one()
+        self.q2c_approval_state = "requested"
+        approver = self.team_id.user_id
+        if not approver or not approver.has_group("sale_quote_to_cash.group_q2c_approver"):
+            approver = self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user
+        self.activity_schedule(
+            "sale_quote_to_cash.mail_activity_q2c_approval",
+            note=text,
+            user_id=approver.id,
+        )
+
+    def _q2c_findings(self):
+        """``{order id: [Finding]}`` for the checks each order's profile runs (set-based)."""
+        findings = defaultdict(list)
+        today = fields.Date.context_today(self)
+        for order in self:
+            if order.validity_date and order.validity_date < today:
+                findings[order.id].append(
+                    check_engine.Finding(
+                        "expired",
+                        check_engine.BLOCK,
+                        self.env._("The quotation expired on %(date)s.", date=format_date(self.env, order.validity_date)),
+                        self.env._("Update its prices and expiration date, then record the acceptance again."),
+                    )
+                )
+        by_check = defaultdict(lambda: self.browse())
+        for order in self:
+            profile = order.q2c_profile_id
+            for check in ("credit", "stock", "margin", "discount"):
+                if profile[f"{check}_check"] != "off":
+                    by_check[check] |= order
+        for check, orders in by_check.items():
+            for oid, found in getattr(orders, f"_q2c_check_{check}")().items():
+                findings[oid].extend(found)
+        return findings
+
+    def _q2c_check_credit(self):
+        result = {}
+        # sudo: the receivable and the limit are accounting figures a salesperson may not read;
+        # only the words of the finding reach them.
+        partners = self.partner_id.commercial_partner_id.sudo()
+        company_orders = self.grouped("company_id")
+        for company, orders in company_orders.items():
+            partners_c = partners.with_company(company)
+            receivable = {p.id: p.credit for p in partners_c}
+            today = fields.Date.context_today(self)
+            open_orders = defaultdict(float)
+            others = (
+                self.env["sale.order"]
+                .sudo()
+                .search(
+                    [
+                        ("company_id", "=", company.id),
+                        ("state", "=", "sale"),
+                        ("partner_id.commercial_partner_id", "in", partners_c.ids),
+                        ("order_line", "any", [("untaxed_amount_to_invoice", ">", 0)]),
+                    ]
+                )
+            )
+            for other in others:
+                open_orders[other.partner_id.commercial_partner_id.id] += other.currency_id._convert(
+                    other.amount_to_invoice, company.currency_id, company, today
+                )
+            for order in orders:
+                partner = order.partner_id.commercial_partner_id.sudo().with_company(company)
+                limit = partner.credit_limit if partner.use_partner_credit_limit else (
+                    company.account_default_credit_limit if company.account_use_credit_limit else 0.0
+                )
+                mode = order.q2c_profile_id.credit_check
+                amount = order.currency_id._convert(order.amount_total, company.currency_id, company, today)
+                over = check_engine.credit_exceeded(limit, receivable.get(partner.id, 0.0), open_orders[partner.id], amount)
+                if over > 0:
+                    fmt = lambda value: format_amount(self.env, value, company.currency_id)  # noqa: E731
+                    result[order.id] = [
+                        check_engine.Finding(
+                            "credit",
+                            mode,
+                            self.env._(
+                                "%(customer)s would owe %(total)s with this order, %(over)s over the credit limit of %(limit)s.",
+                                customer=partner.name,
+                                total=fmt(receivable.get(partner.id, 0.0) + open_orders[partner.id] + amount),
+                                over=fmt(over),
+                                limit=fmt(limit),
+                            ),
+                            self.env._("A payment of the open invoices, a higher limit or a manager's approval unblocks it."),
+                        )
+                    ]
+        return result
+
+    def _q2c_check_stock(self):
+        demands = []
+        keys = defaultdict(set)
+        for order in self.sorted(lambda o: (o.q2c_accepted_on or o.create_date, o.id)):
+            when = order.commitment_date or order.expected_date or fields.Datetime.now()
+            for line in order.order_line:
+                product = line.product_id
+                if not product.is_storable or line.display_type:
+                    continue
+                qty = line.product_uom_id._compute_quantity(line.product_uom_qty, product.uom_id)
+                key = (order.warehouse_id.id, fields.Date.to_date(when), product.id)
+                keys[key[:2]].add(product.id)
+                demands.append((order.id, key, qty))
+        available = {}
+        for (warehouse_id, day), product_ids in keys.items():
+            products = self.env["product.product"].browse(product_ids).with_context(warehouse_id=warehouse_id, to_date=day)
+            for product in products:
+                available[(warehouse_id, day, product.id)] = product.virtual_available
+        result = {}
+        for oid, shortages in check_engine.allocate(demands, available).items():
+            order = self.browse(oid)
+            words = []
+            for (_wh, day, product_id), wanted, free in shortages:
+                product = self.env["product.product"].browse(product_id)
+                words.append(
+                    self.env._(
+                        "%(product)s: %(wanted)s %(uom)s ordered, %(free)s forecast in %(warehouse)s on %(date)s.",
+                        product=product.display_name,
+                        wanted=f"{wanted:g}",
+                        free=f"{free:g}",
+                        uom=product.uom_id.name,
+                        warehouse=order.warehouse_id.name,
+                        date=format_date(self.env, day),
+                    )
+                )
+            result[oid] = [
+                check_engine.Finding(
+                    "stock",
+                    order.q2c_profile_id.stock_check,
+                    self.env._("Not enough stock: %(lines)s", lines=" ".join(words)),
+                    self.env._("Receiving stock, a smaller quantity or a later delivery date unblocks it."),
+                )
+            ]
+        return result
+
+    def _q2c_check_margin(self):
+        result = {}
+        for order in self:
+            revenue = sum(line.price_subtotal for line in order.order_line if not line.display_type and not line.is_downpayment)
+            cost = sum(
+                order.company_id.currency_id._convert(
+                    line.product_id.standard_price * line.product_uom_id._compute_quantity(line.product_uom_qty, line.product_id.uom_id),
+                    order.currency_id,
+                    order.company_id,
+                    fields.Date.context_today(self),
+                )
+                for line in order.order_line
+                if line.product_id and not line.display_type and not line.is_downpayment
+            )
+            margin = check_engine.margin_percent(revenue, cost)
+            profile = order.q2c_profile_id
+            if margin is not None and margin < profile.min_margin:
+                result[order.id] = [
+                    check_engine.Finding(
+                        "margin",
+                        profile.margin_check,
+                        self.env._(
+                            "The margin is %(margin).1f%%, under the minimum of %(minimum).1f%%.",
+                            margin=margin,
+                            minimum=profile.min_margin,
+                        ),
+                        self.env._("Higher prices, smaller discounts or a manager's approval unblock it."),
+                    )
+                ]
+        return result
+
+    def _q2c_check_discount(self):
+        result = {}
+        for order in self:
+            profile = order.q2c_profile_id
+            over = order.order_line.filtered(lambda line: line.discount > profile.max_discount + 1e-9)
+            if over:
+                result[order.id] = [
+                    check_engine.Finding(
+                        "discount",
+                        profile.discount_check,
+                        self.env._(
+                            "A discount of %(discount)g%% on %(product)s is over the maximum of %(maximum)g%%.",
+                            discount=max(over.mapped("discount")),
+                            product=over[0].product_id.display_name or over[0].name,
+                            maximum=profile.max_discount,
+                        ),
+                        self.env._("A smaller discount or a manager's approval unblocks it."),
+                    )
+                ]
+        return result
+
+    # --- confirmation and opportunity ----------------------------------------
+
+    def _q2c_select_confirm(self, ids, cache):
+        blocked = cache["blocked"]
+        return self._q2c_batch(ids).filtered(
+            lambda o: o.state in ("draft", "sent") and o.id not in blocked and o.q2c_profile_id.auto_confirm
+        ).ids
+
+    def _q2c_step_confirm(self, ids, cache):
+        orders = self._q2c_batch(ids)
+        orders.action_confirm()
+        return {}
+
+    def _q2c_select_won(self, ids, cache):
+        return self._q2c_batch(ids).filtered(
+            lambda o: o.state == "sale" and o.q2c_profile_id.mark_won and o.opportunity_id and o.opportunity_id.active
+            and not o.opportunity_id.stage_id.is_won
+        ).ids
+
+    def _q2c_step_won(self, ids, cache):
+        orders = self._q2c_batch(ids)
+        messages = {}
+        today = fields.Date.context_today(self)
+        for lead, lead_orders in orders.grouped("opportunity_id").items():
+            revenue = sum(
+                o.currency_id._convert(o.amount_untaxed, lead.company_currency or o.company_id.currency_id, o.company_id, today)
+                for o in lead_orders
+            )
+            lead.write({"expected_revenue": revenue})
+            for order in lead_orders:
+                messages[order.id] = self.env._("Opportunity %(lead)s marked won.", lead=lead.name)
+        orders.opportunity_id.action_set_won()
+        return messages
+
+    # --- delivery --------------------------------------------------------------
+
+    def _q2c_pickings_ready(self):
+        return self.picking_ids.filtered(lambda p: p.picking_type_code == "outgoing" and p.state == "assigned")
+
+    def _q2c_select_deliver(self, ids, cache):
+        return self._q2c_batch(ids).filtered(lambda o: o.state == "sale" and o.q2c_profile_id.auto_deliver and o._q2c_pickings_ready()).ids
+
+    def _q2c_step_deliver(self, ids, cache):
+        orders = self._q2c_batch(ids)
+        pickings = orders._q2c_pickings_ready()
+        for move in pickings.move_ids.filtered(lambda m: m.state not in ("done", "cancel")):
+            if move.quantity and not move.picked:
+                move.picked = True
+        pickings.with_context(skip_backorder=True, picking_ids_not_to_backorder=[], skip_sms=True).button_validate()
+        messages = {}
+        for order in orders:
+            done = pickings.filtered(lambda p, o=order: p.sale_id == o)
+            backorders = order.picking_ids.filtered(lambda p, d=done: p.backorder_id in d and p.state not in ("done", "cancel"))
+            if backorders:
+                messages[order.id] = self.env._(
+                    "Delivered %(pickings)s; the rest waits in backorder %(backorders)s.",
+                    pickings=", ".join(done.mapped("name")),
+                    backorders=", ".join(backorders.mapped("name")),
+                )
+            else:
+                messages[order.id] = self.env._("Delivered %(pickings)s.", pickings=", ".join(done.mapped("name")))
+        return messages
+
+    # --- invoice ---------------------------------------------------------------
+
+    def _q2c_select_invoice(self, ids, cache):
+        orders = self._q2c_batch(ids).filtered(lambda o: o.state == "sale" and o.q2c_profile_id.auto_invoice)
+        todo = self.browse()
+        for order in orders:
+            drafts = order.invoice_ids.filtered(lambda m: m.state == "draft")
+            if order._q2c_has_credit_note():
+                if order.invoice_status == "to invoice":
+                    self._q2c_wait(
+                        cache,
+                        order,
+                        "invoice",
+                        "waiting",
+                        self.env._("A credit note was issued for this order: the next invoice is left to a person."),
+                    )
+                continue
+            if order.invoice_status == "to invoice" or (drafts and order.q2c_profile_id.auto_post):
+                todo |= order
+        return todo.ids
+
+    def _q2c_step_invoice(self, ids, cache):
+        """Create the invoice of what can be invoiced now and post it in the same savepoint.
+
+        Creating and posting go back together: a failure leaves no draft behind.
+        """
+        orders = self._q2c_batch(ids)
+        to_invoice = orders.filtered(lambda o: o.invoice_status == "to invoice")
+        moves = self.env["account.move"]
+        if to_invoice:
+            moves = to_invoice.with_context(raise_if_nothing_to_invoice=False)._create_invoices(grouped=True, final=True)
+        drafts = orders.invoice_ids.filtered(lambda m: m.state == "draft")
+        to_post = (moves | drafts).filtered(lambda m: m.invoice_line_ids.sale_line_ids.order_id.q2c_profile_id.auto_post)
+        if to_post:
+            to_post.action_post()
+        messages = {}
+        for order in orders:
+            order_moves = (moves | drafts).filtered(lambda m, o=order: o in m.invoice_line_ids.sale_line_ids.order_id)
+            if not order_moves:
+                continue
+            names = ", ".join(order_moves.mapped(lambda m: m.name if m.state == "posted" else m.display_name))
+            if order_moves & to_post:
+                messages[order.id] = self.env._("Invoice %(invoices)s created and posted.", invoices=names)
+            else:
+                messages[order.id] = self.env._("Draft invoice %(invoices)s created.", invoices=names)
+        return messages
+
+    # --- sending ---------------------------------------------------------------
+
+    def _q2c_invoices_to_send(self):
+        return self.invoice_ids.filtered(
+            lambda m: m.state == "posted" and m.move_type == "out_invoice" and not m.is_move_sent
+            and m.invoice_line_ids.sale_line_ids.order_id.q2c_profile_id.auto_send
+        )
+
+    def _q2c_select_send(self, ids, cache):
+        return self._q2c_batch(ids).filtered(lambda o: o.q2c_profile_id.auto_send and o._q2c_invoices_to_send()).ids
+
+    def _q2c_step_send(self, ids, cache):
+        orders = self._q2c_batch(ids)
+        invoices = orders._q2c_invoices_to_send()
+        self.env["account.move.send"]._generate_and_send_invoices(
+            invoices, allow_raising=True, sending_methods=["email"]
+        )
+        unsent = invoices.filtered(lambda m: not m.is_move_sent)
+        if unsent:
+            raise UserError(
+                self.env._("Invoice %(invoices)s could not be sent.", invoices=", ".join(unsent.mapped("name")))
+            )
+        return {}
+
+    # --- payment ---------------------------------------------------------------
+
+    def _q2c_open_invoices(self):
+        return self.invoice_ids.filtered(
+            lambda m: m.state == "posted" and m.move_type == "out_invoice" and m.payment_state in ("not_paid", "partial")
+        )
+
+    def _q2c_select_pay(self, ids, cache):
+        return self._q2c_batch(ids).filtered(lambda o: o.q2c_profile_id.auto_match and o._q2c_open_invoices()).ids
+
+    def _q2c_step_pay(self, ids, cache):
+        """Match each open invoice with the customer's payments meant for its order.
+
+        A payment is meant for the order when it comes from an online transaction of the order,
+        or when its memo names the order, its customer reference or the invoice. Other
+        outstanding payments of the customer are left to the accountant. A payment with a
+        journal entry is reconciled; one without (no outstanding account on its method) is
+        linked to the invoice, as Odoo's payment wizard does, and the bank reconciliation
+        completes it.
+        """
+        orders = self._q2c_batch(ids)
+        invoices = orders._q2c_open_invoices()
+        receivable = invoices.line_ids.filtered(lambda line: line.account_type == "asset_receivable" and not line.reconciled)
+        partners = invoices.commercial_partner_id
+        payments = self.env["account.payment"].search(
+            [
+                ("company_id", "in", orders.company_id.ids),
+                ("partner_id", "in", partners.ids),
+                ("payment_type", "=", "inbound"),
+                ("state", "in", ("in_process", "paid")),
+                "|",
+                ("move_id", "=", False),
+                ("move_id.line_ids", "any", [("account_id", "in", receivable.account_id.ids), ("reconciled", "=", False)]),
+            ]
+        )
+        payments = payments.filtered(lambda pay: pay.move_id or not pay.invoice_ids)
+        messages = {}
+        taken = self.env["account.payment"]
+        for order in orders:
+            tx_payments = order.transaction_ids.filtered(lambda tx: tx.state == "done").payment_id
+            order_invoices = invoices.filtered(lambda m, o=order: o in m.invoice_line_ids.sale_line_ids.order_id)
+            labels = [label.lower() for label in [order.name, order.client_order_ref, *order_invoices.mapped("name")] if label]
+            meant = (payments - taken).filtered(
+                lambda pay, inv=order_invoices, tx=tx_payments, lab=labels: pay.partner_id in inv.commercial_partner_id
+                and pay.currency_id in inv.currency_id
+                and (pay in tx or any(label in (pay.memo or "").lower() for label in lab))
+            )
+            if not meant:
+                continue
+            lines = meant.move_id.line_ids.filtered(
+                lambda line, acc=receivable.account_id: line.account_id in acc and not line.reconciled
+            )
+            if lines:
+                own = receivable.filtered(lambda line, inv=order_invoices: line.move_id in inv)
+                (own | lines).reconcile()
+            order_invoices.matched_payment_ids |= meant
+            taken |= meant
+            messages[order.id] = self.env._(
+                "Payment %(payments)s matched with %(invoices)s.",
+                payments=", ".join(meant.mapped("name")),
+                invoices=", ".join(order_invoices.mapped("name")),
+            )
+        return messages
+
+    # --- lock ----------------------------------------------------------------------
+
+    def _q2c_select_lock(self, ids, cache):
+        return self._q2c_batch(ids).filtered(
+            lambda o: o.state == "sale" and not o.locked and o.q2c_profile_id.auto_lock and o._q2c_state_from_documents({}) == "done"
+        ).ids
+
+    def _q2c_step_lock(self, ids, cache):
+        self._q2c_batch(ids).action_lock()
+        return {}
+
+    # ------------------------------------------------------------------
+    # Hooks from the documents
+    # ------------------------------------------------------------------
+
+    def _q2c_on_documents_moved(self):
+        """A delivery was validated or an invoice paid: move the chain on (by trigger)."""
+        self.filtered(lambda o: o.q2c_state and o.q2c_state != "done")._q2c_enqueue()

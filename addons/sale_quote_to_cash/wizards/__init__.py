@@ -1,0 +1,1 @@
+from . import sale_q2c_accept_wizard
