@@ -1,7 +1,7 @@
 import functools
 import logging
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import psycopg2
 
@@ -580,6 +580,8 @@ class SaleOrder(models.Model):
         # only the words of the finding reach them.
         partners = self.partner_id.commercial_partner_id.sudo()
         company_orders = self.grouped("company_id")
+        self.env.flush_all()
+        partners.invalidate_recordset(["credit"])
         for company, orders in company_orders.items():
             partners_c = partners.with_company(company)
             receivable = {p.id: p.credit for p in partners_c}
@@ -641,8 +643,13 @@ class SaleOrder(models.Model):
                 keys[key[:2]].add(product.id)
                 demands.append((order.id, key, qty))
         available = {}
+        today = fields.Date.context_today(self)
         for (warehouse_id, day), product_ids in keys.items():
-            products = self.env["product.product"].browse(product_ids).with_context(warehouse_id=warehouse_id, to_date=day)
+            context = {"warehouse_id": warehouse_id}
+            if day > today:
+                # Forecast at the end of that day; today and before: what is there and coming.
+                context["to_date"] = datetime.combine(day, time.max)
+            products = self.env["product.product"].browse(product_ids).with_context(**context)
             for product in products:
                 available[(warehouse_id, day, product.id)] = product.virtual_available
         result = {}

@@ -1,2 +1,4 @@
 from . import test_settings
+from . import test_engine
 from . import test_flow
+from . import test_checks

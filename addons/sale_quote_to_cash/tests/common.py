@@ -80,7 +80,9 @@ class Q2cCommon(AccountPaymentCommon):
 
     @classmethod
     def _q2c_stock(cls, product, quantity):
-        cls.env["stock.quant"]._update_available_quantity(product, cls.stock_location, quantity)
+        cls.env["stock.quant"].with_context(inventory_mode=True).create(
+            {"product_id": product.id, "location_id": cls.stock_location.id, "inventory_quantity": quantity}
+        ).action_apply_inventory()
 
     def quote(self, lines, partner=None, **values):
         """A quotation; ``lines`` are ``(product, quantity)`` or ``(product, quantity, {line values})``."""
@@ -114,6 +116,10 @@ class Q2cCommon(AccountPaymentCommon):
         )
         payment.action_post()
         return payment
+
+    @staticmethod
+    def last_log(order):
+        return order.q2c_log_ids.sorted("id")[-1:]
 
     def customer_invoices(self, order):
         return order.invoice_ids.filtered(lambda m: m.move_type == "out_invoice")
