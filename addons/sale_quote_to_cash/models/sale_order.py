@@ -385,8 +385,12 @@ class SaleOrder(models.Model):
     @api.model
     def _q2c_describe_error(self, error):
         """The words written on the order for a failed step; ``None`` for what must abort the batch."""
+        if isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError)):
+            return None  # serialization failure, deadlock, lost connection: the transaction goes back whole
         if isinstance(error, psycopg2.Error):
-            return None  # serialization failure, lost connection: the transaction goes back whole
+            # A constraint of the database refused this order's data: the order's own problem.
+            detail = error.diag.message_primary if error.diag else str(error)
+            return self.env._("The database refused the data: %(detail)s", detail=detail)
         if isinstance(error, (UserError, ValidationError, AccessError, MissingError)):
             return str(error.args[0]) if error.args else str(error)
         _logger.exception("Quote to cash: unexpected error")

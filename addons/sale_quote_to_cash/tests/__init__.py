@@ -2,3 +2,5 @@ from . import test_settings
 from . import test_engine
 from . import test_flow
 from . import test_checks
+from . import test_payments
+from . import test_failures
