@@ -4,3 +4,4 @@ from . import test_flow
 from . import test_checks
 from . import test_payments
 from . import test_failures
+from . import test_batches
