@@ -5,3 +5,4 @@ from . import test_checks
 from . import test_payments
 from . import test_failures
 from . import test_batches
+from . import test_concurrency
