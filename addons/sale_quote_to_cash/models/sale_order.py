@@ -36,6 +36,7 @@ ACCEPTANCE_CHANNELS = [
 # Automatic retries of a failed step before it waits for a person: 5 minutes, then 1 hour.
 RETRY_DELAYS = (timedelta(minutes=5), timedelta(hours=1))
 MAX_SAVEPOINTS = 60
+FRONT_STEPS = ("check", "confirm")
 
 
 class SaleOrder(models.Model):
@@ -249,16 +250,25 @@ class SaleOrder(models.Model):
             )
         )
         self.invalidate_recordset(["q2c_pending"])
-        cron = self.env.ref("sale_quote_to_cash.ir_cron_q2c_run", raise_if_not_found=False)
+        quotations = any(order.state in ("draft", "sent") for order in self)
+        xmlid = "sale_quote_to_cash.ir_cron_q2c_confirm" if quotations else "sale_quote_to_cash.ir_cron_q2c_run"
+        cron = self.env.ref(xmlid, raise_if_not_found=False)
         if cron:
             # sudo: any user who may move an order may wake the runner, which runs as its own user.
             cron.sudo()._trigger()
 
     @api.model
-    def _q2c_claim(self, limit, ids=None):
-        """Queued orders due now, locked; the rows another server holds are skipped."""
+    def _q2c_claim(self, limit, ids=None, phase=None):
+        """Queued orders due now, locked; the rows another server holds are skipped.
+
+        ``phase`` "front" takes the quotations (to check and confirm), "back" the orders.
+        """
         self.env.flush_all()
         condition = SQL("q2c_pending AND (q2c_next_try IS NULL OR q2c_next_try <= %s)", fields.Datetime.now())
+        if phase == "front":
+            condition = SQL("%s AND state IN ('draft', 'sent')", condition)
+        elif phase == "back":
+            condition = SQL("%s AND state NOT IN ('draft', 'sent')", condition)
         if ids:
             condition = SQL("%s AND id IN %s", condition, tuple(ids))
         self.env.cr.execute(
@@ -276,25 +286,29 @@ class SaleOrder(models.Model):
             return 20
 
     @api.model
-    def _q2c_run(self, batch_size=None, commit=True, ids=None):
+    def _q2c_run(self, batch_size=None, commit=True, ids=None, phase=None):
         """Take queued orders batch after batch, committing each; return how many were handled.
 
-        Called by the cron (its progress is committed with each batch, so that a crash or a
-        timeout resumes at the batch it stopped in) and by tests with ``commit=False``.
+        Two crons share the work so that a customer's yes becomes a confirmed order at once
+        while the back office of earlier orders is still running: the "front" one checks and
+        confirms quotations, the "back" one delivers, invoices, matches and locks. Without
+        ``phase`` both run, front first (tests, "Run Now"). Each batch is committed with the
+        cron's progress, so that a crash or a timeout resumes at the batch it stopped in.
         """
         batch_size = batch_size or self._q2c_batch_size()
         handled = 0
-        seen = set()
-        while True:
-            batch = self._q2c_claim(batch_size, ids=ids)
-            batch = batch.filtered(lambda order: order.id not in seen) if not commit else batch
-            if not batch:
-                break
-            seen.update(batch.ids)
-            result = batch._q2c_process()
-            handled += len(batch) - len(result.deferred)
-            if commit and not self._q2c_commit(len(batch)):
-                break
+        for current in (phase,) if phase else ("front", "back"):
+            seen = set()
+            while True:
+                batch = self._q2c_claim(batch_size, ids=ids, phase=current)
+                batch = batch.filtered(lambda order: order.id not in seen) if not commit else batch
+                if not batch:
+                    break
+                seen.update(batch.ids)
+                result = batch._q2c_process(phase=current)
+                handled += len(batch) - len(result.deferred)
+                if commit and not self._q2c_commit(len(batch)):
+                    return handled
         return handled
 
     @api.model
@@ -308,7 +322,7 @@ class SaleOrder(models.Model):
     def _q2c_cron(self):
         """Periodic pass: wake what waits on documents no hook reports, then run the queue."""
         self._q2c_wake()
-        return self._q2c_run()
+        return self._q2c_run(phase="back")
 
     @api.model
     def _q2c_wake(self):
@@ -359,8 +373,8 @@ class SaleOrder(models.Model):
             ("lock", _("Delivered, invoiced and paid: order locked.")),
         ]
 
-    def _q2c_process(self):
-        """Run the chain on this claimed batch and record what each order went through."""
+    def _q2c_process(self, phase=None):
+        """Run the chain (or its front steps) on this claimed batch and record what each order went through."""
         runner = self.with_context(q2c_runner=True, mail_notrack=True)
         cache = {"blocked": {}, "waiting": {}}
         steps = [
@@ -371,6 +385,7 @@ class SaleOrder(models.Model):
                 done_message,
             )
             for name, done_message in runner._q2c_steps()
+            if phase != "front" or name in FRONT_STEPS
         ]
         result = run_batch(
             self.ids,
@@ -380,6 +395,9 @@ class SaleOrder(models.Model):
             max_savepoints=MAX_SAVEPOINTS,
         )
         self._q2c_record(result, cache)
+        if phase == "front":
+            # Confirmed now: queued again for the back office, whose cron the trigger wakes.
+            self.filtered(lambda order: order.state == "sale" and order.q2c_state != "exception")._q2c_enqueue()
         return result
 
     @api.model
