@@ -1,9 +1,12 @@
 import functools
 import logging
+import random
+import time
 from collections import defaultdict
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import psycopg2
+import psycopg2.errors
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
@@ -36,6 +39,12 @@ ACCEPTANCE_CHANNELS = [
 # Automatic retries of a failed step before it waits for a person: 5 minutes, then 1 hour.
 RETRY_DELAYS = (timedelta(minutes=5), timedelta(hours=1))
 MAX_SAVEPOINTS = 60
+CONFLICTS = (
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.DeadlockDetected,
+    psycopg2.errors.LockNotAvailable,
+)
+MAX_CONFLICTS = 10
 FRONT_STEPS = ("check", "confirm")
 
 
@@ -296,7 +305,7 @@ class SaleOrder(models.Model):
         cron's progress, so that a crash or a timeout resumes at the batch it stopped in.
         """
         batch_size = batch_size or self._q2c_batch_size()
-        handled = 0
+        handled = conflicts = 0
         for current in (phase,) if phase else ("front", "back"):
             seen = set()
             while True:
@@ -305,7 +314,23 @@ class SaleOrder(models.Model):
                 if not batch:
                     break
                 seen.update(batch.ids)
-                result = batch._q2c_process(phase=current)
+                if not commit:
+                    result = batch._q2c_process(phase=current)
+                else:
+                    try:
+                        result = batch._q2c_process(phase=current)
+                    except CONFLICTS:
+                        # Another server wrote the same rows (stock quants reserved by the front
+                        # while the back validates deliveries): this batch goes back and is taken again.
+                        conflicts += 1
+                        if conflicts > MAX_CONFLICTS:
+                            raise
+                        self.env.cr.rollback()
+                        self.env.invalidate_all()
+                        time.sleep(random.uniform(0.05, 0.2) * conflicts)
+                        seen.difference_update(batch.ids)
+                        continue
+                conflicts = 0
                 handled += len(batch) - len(result.deferred)
                 if commit and not self._q2c_commit(len(batch)):
                     return handled
@@ -670,7 +695,7 @@ class SaleOrder(models.Model):
             context = {"warehouse_id": warehouse_id}
             if day > today:
                 # Forecast at the end of that day; today and before: what is there and coming.
-                context["to_date"] = datetime.combine(day, time.max)
+                context["to_date"] = datetime.combine(day, datetime.max.time())
             products = self.env["product.product"].browse(product_ids).with_context(**context)
             for product in products:
                 available[(warehouse_id, day, product.id)] = product.virtual_available
@@ -798,9 +823,7 @@ class SaleOrder(models.Model):
     def _q2c_step_deliver(self, ids, cache):
         orders = self._q2c_batch(ids)
         pickings = orders._q2c_pickings_ready()
-        for move in pickings.move_ids.filtered(lambda m: m.state not in ("done", "cancel")):
-            if move.quantity and not move.picked:
-                move.picked = True
+        pickings.move_ids.filtered(lambda m: m.state not in ("done", "cancel") and m.quantity and not m.picked).picked = True
         pickings.with_context(skip_backorder=True, picking_ids_not_to_backorder=[], skip_sms=True).button_validate()
         messages = {}
         for order in orders:
@@ -942,7 +965,8 @@ class SaleOrder(models.Model):
             if lines:
                 own = receivable.filtered(lambda line, inv=order_invoices: line.move_id in inv)
                 (own | lines).reconcile()
-            order_invoices.matched_payment_ids |= meant
+            if moveless := meant.filtered(lambda pay: not pay.move_id):
+                order_invoices.matched_payment_ids |= moveless
             taken |= meant
             messages[order.id] = self.env._(
                 "Payment %(payments)s matched with %(invoices)s.",
