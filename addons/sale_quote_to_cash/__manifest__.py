@@ -19,4 +19,10 @@
         "views/res_config_settings_views.xml",
         "views/sale_quote_to_cash_menus.xml",
     ],
+    "demo": ["demo/sale_quote_to_cash_demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "sale_quote_to_cash/static/tests/tours/**/*",
+        ],
+    },
 }
