@@ -6,4 +6,5 @@ from . import test_payments
 from . import test_failures
 from . import test_batches
 from . import test_concurrency
+from . import test_security
 from . import test_tour
