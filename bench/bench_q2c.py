@@ -94,10 +94,7 @@ def make_data(env, orders):
     ]
     stock = env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1).lot_stock_id
     env["stock.quant"].with_context(inventory_mode=True).create(
-        [
-            {"product_id": p.id, "location_id": stock.id, "inventory_quantity": 10 * orders + 100}
-            for p in products[:2]
-        ]
+        [{"product_id": p.id, "location_id": stock.id, "inventory_quantity": 10 * orders + 100} for p in products[:2]]
     ).action_apply_inventory()
     customers = env["res.partner"].create(
         [{"name": f"Bench customer {i:02d}", "email": f"bench{i}@example.com"} for i in range(50)]
@@ -335,9 +332,11 @@ def variant_main(conf, dbname, variant, batch):
             figures["queries"] = counter["queries"]
         env.invalidate_all()
         invoices = orders.invoice_ids.filtered(lambda m: m.move_type == "out_invoice")
-        figures["paid"] = sum(1 for order in orders if order.invoice_ids and all(
-            inv.payment_state in ("paid", "in_payment") for inv in order.invoice_ids
-        ))
+        figures["paid"] = sum(
+            1
+            for order in orders
+            if order.invoice_ids and all(inv.payment_state in ("paid", "in_payment") for inv in order.invoice_ids)
+        )
         figures["delivered"] = sum(1 for order in orders if all(p.state == "done" for p in order.picking_ids))
         figures["invoices"] = len(invoices)
         figures["entries"] = journal_totals(env, invoices)
@@ -486,7 +485,8 @@ def main(argv):
         rate = figures["orders"] / figures["seconds"] * 60
         line = (
             f"{variant:9s} {figures['orders']} orders in {figures['seconds']:.1f} s = {rate:.1f} orders/min, "
-            f"{figures['run_queries'] / figures['orders']:.1f} queries/order, peak RSS {figures['peak_rss_mb']:.0f} MB; "
+            f"{figures['run_queries'] / figures['orders']:.1f} queries/order, "
+            f"peak RSS {figures['peak_rss_mb']:.0f} MB; "
             f"paid {figures['paid']}, delivered {figures['delivered']}, {figures['invoices']} invoices"
         )
         if variant == "runner":

@@ -41,7 +41,9 @@ def allocate(demands, available):
         wanted[order_id][key] += quantity
     shortages = {}
     for order_id, per_key in wanted.items():
-        short = [(key, qty, max(left.get(key, 0.0), 0.0)) for key, qty in per_key.items() if qty > left.get(key, 0.0) + 1e-9]
+        short = [
+            (key, qty, max(left.get(key, 0.0), 0.0)) for key, qty in per_key.items() if qty > left.get(key, 0.0) + 1e-9
+        ]
         if short:
             shortages[order_id] = short
             continue

@@ -66,7 +66,9 @@ class SaleOrder(models.Model):
     q2c_accepted_by = fields.Char(string="Accepted By", copy=False, readonly=True)
     q2c_acceptance_channel = fields.Selection(ACCEPTANCE_CHANNELS, string="Accepted Through", copy=False, readonly=True)
     q2c_recorded_by_id = fields.Many2one("res.users", string="Recorded By", copy=False, readonly=True)
-    q2c_acceptance_attachment_id = fields.Many2one("ir.attachment", string="Acceptance Document", copy=False, readonly=True)
+    q2c_acceptance_attachment_id = fields.Many2one(
+        "ir.attachment", string="Acceptance Document", copy=False, readonly=True
+    )
     q2c_blocked_reason = fields.Text(string="Why It Waits", copy=False, readonly=True)
     q2c_exception_step = fields.Char(copy=False, readonly=True)
     q2c_exception_reason = fields.Text(string="Exception", copy=False, readonly=True)
@@ -136,13 +138,17 @@ class SaleOrder(models.Model):
             return profile
         return self.env["sale.q2c.profile"].with_company(self.company_id)._default_for(self.company_id)
 
-    def _q2c_record_acceptance(self, channel, accepted_by, accepted_on=None, attachment=None, note=None, profile=None, enqueue=True):
+    def _q2c_record_acceptance(
+        self, channel, accepted_by, accepted_on=None, attachment=None, note=None, profile=None, enqueue=True
+    ):
         """Record that the customer said yes and queue the order; the runner does the rest."""
         for order in self:
             if order.q2c_state and order.q2c_state not in ("blocked", "to_confirm"):
                 continue  # already accepted: a second notification changes nothing
             if order.state not in ("draft", "sent", "sale"):
-                raise UserError(self.env._("Only a quotation can be accepted; %(order)s is cancelled.", order=order.name))
+                raise UserError(
+                    self.env._("Only a quotation can be accepted; %(order)s is cancelled.", order=order.name)
+                )
             order_profile = profile or order._q2c_find_profile()
             if not order_profile:
                 raise UserError(
@@ -169,7 +175,9 @@ class SaleOrder(models.Model):
             body = self.env._("Accepted by %(who)s (%(how)s).", who=accepted_by or "?", how=label)
             if note:
                 body = f"{body}\n{note}"
-            order.message_post(body=body, attachment_ids=attachment.ids if attachment else [], subtype_xmlid="mail.mt_note")
+            order.message_post(
+                body=body, attachment_ids=attachment.ids if attachment else [], subtype_xmlid="mail.mt_note"
+            )
             self._q2c_log_many(order, "accept", "done", body)
         if enqueue:
             self._q2c_enqueue()
@@ -254,7 +262,8 @@ class SaleOrder(models.Model):
         self.flush_recordset(["q2c_state"])
         self.env.cr.execute(
             SQL(
-                "UPDATE sale_order SET q2c_pending = TRUE WHERE id IN %s AND q2c_state IS NOT NULL AND q2c_state <> 'done'",
+                "UPDATE sale_order SET q2c_pending = TRUE"
+                " WHERE id IN %s AND q2c_state IS NOT NULL AND q2c_state <> 'done'",
                 tuple(self.ids),
             )
         )
@@ -310,7 +319,8 @@ class SaleOrder(models.Model):
             seen = set()
             while True:
                 batch = self._q2c_claim(batch_size, ids=ids, phase=current)
-                batch = batch.filtered(lambda order: order.id not in seen) if not commit else batch
+                if not commit:
+                    batch = batch.filtered(lambda order, seen=seen: order.id not in seen)
                 if not batch:
                     break
                 seen.update(batch.ids)
@@ -386,16 +396,15 @@ class SaleOrder(models.Model):
         their documents) and ``_q2c_step_<name>(ids, cache)`` (do it for all of them at once,
         return ``{id: message}``). Bridges may add steps here (hook).
         """
-        _ = self.env._
         return [
             ("check", ""),
-            ("confirm", _("Order confirmed.")),
+            ("confirm", self.env._("Order confirmed.")),
             ("won", ""),
             ("deliver", ""),
             ("invoice", ""),
-            ("send", _("Invoice sent by email.")),
+            ("send", self.env._("Invoice sent by email.")),
             ("pay", ""),
-            ("lock", _("Delivered, invoiced and paid: order locked.")),
+            ("lock", self.env._("Delivered, invoiced and paid: order locked.")),
         ]
 
     def _q2c_process(self, phase=None):
@@ -470,7 +479,11 @@ class SaleOrder(models.Model):
                     "q2c_pending": False,
                 }
             )
-        bodies = {oid: self.env._("Quote to cash, %(step)s failed: %(reason)s", step=step, reason=reason) for oid, (step, reason) in result.failed.items()}
+        labels = dict(self.env["sale.q2c.log"]._fields["step"]._description_selection(self.env))
+        bodies = {
+            oid: self.env._("Quote to cash, %(step)s failed: %(reason)s", step=labels.get(step, step), reason=reason)
+            for oid, (step, reason) in result.failed.items()
+        }
         if bodies:
             failed._message_log_batch(bodies={oid: bodies[oid] for oid in failed.ids})
         notes = defaultdict(list)
@@ -489,7 +502,14 @@ class SaleOrder(models.Model):
         """Where each order stands now, read from its documents; stamps the cycle dates."""
         blocked = blocked or {}
         for state_key, orders in self.grouped(lambda o: o._q2c_state_from_documents(blocked)).items():
-            vals = {"q2c_state": state_key, "q2c_pending": False, "q2c_exception_step": False, "q2c_exception_reason": False, "q2c_attempts": 0, "q2c_next_try": False}
+            vals = {
+                "q2c_state": state_key,
+                "q2c_pending": False,
+                "q2c_exception_step": False,
+                "q2c_exception_reason": False,
+                "q2c_attempts": 0,
+                "q2c_next_try": False,
+            }
             if state_key not in ("blocked", "approval"):
                 vals["q2c_blocked_reason"] = False
             orders.write(vals)
@@ -567,12 +587,17 @@ class SaleOrder(models.Model):
             problems = findings.get(order.id, [])
             approved = (
                 order.q2c_approval_state == "approved"
-                and float_compare(order.q2c_approved_amount, order.amount_total, precision_rounding=order.currency_id.rounding) == 0
+                and float_compare(
+                    order.q2c_approved_amount, order.amount_total, precision_rounding=order.currency_id.rounding
+                )
+                == 0
             )
             blocking = [f for f in problems if f.mode == check_engine.BLOCK]
             asking = [f for f in problems if f.mode == check_engine.APPROVAL and not approved]
             if not (blocking or asking):
-                messages[order.id] = self.env._("Checks passed.") if problems or order.q2c_profile_id._q2c_has_checks() else ""
+                messages[order.id] = (
+                    self.env._("Checks passed.") if problems or order.q2c_profile_id._q2c_has_checks() else ""
+                )
                 continue
             text = "\n".join(f"• {f.message} {f.hint}" for f in blocking + asking)
             if blocking:
@@ -581,7 +606,13 @@ class SaleOrder(models.Model):
             else:
                 blocked[order.id] = ("approval", text)
                 order._q2c_request_approval(text)
-                self._q2c_wait(cache, order, "check", "waiting", self.env._("Waiting for a manager's approval:\n%(reasons)s", reasons=text))
+                self._q2c_wait(
+                    cache,
+                    order,
+                    "check",
+                    "waiting",
+                    self.env._("Waiting for a manager's approval:\n%(reasons)s", reasons=text),
+                )
         return messages
 
     def _q2c_request_approval(self, text):
@@ -606,7 +637,9 @@ class SaleOrder(models.Model):
                     check_engine.Finding(
                         "expired",
                         check_engine.BLOCK,
-                        self.env._("The quotation expired on %(date)s.", date=format_date(self.env, order.validity_date)),
+                        self.env._(
+                            "The quotation expired on %(date)s.", date=format_date(self.env, order.validity_date)
+                        ),
                         self.env._("Update its prices and expiration date, then record the acceptance again."),
                     )
                 )
@@ -652,26 +685,37 @@ class SaleOrder(models.Model):
                 )
             for order in orders:
                 partner = order.partner_id.commercial_partner_id.sudo().with_company(company)
-                limit = partner.credit_limit if partner.use_partner_credit_limit else (
-                    company.account_default_credit_limit if company.account_use_credit_limit else 0.0
+                limit = (
+                    partner.credit_limit
+                    if partner.use_partner_credit_limit
+                    else (company.account_default_credit_limit if company.account_use_credit_limit else 0.0)
                 )
                 mode = order.q2c_profile_id.credit_check
                 amount = order.currency_id._convert(order.amount_total, company.currency_id, company, today)
-                over = check_engine.credit_exceeded(limit, receivable.get(partner.id, 0.0), open_orders[partner.id], amount)
+                over = check_engine.credit_exceeded(
+                    limit, receivable.get(partner.id, 0.0), open_orders[partner.id], amount
+                )
                 if over > 0:
-                    fmt = lambda value: format_amount(self.env, value, company.currency_id)  # noqa: E731
+                    currency = company.currency_id
                     result[order.id] = [
                         check_engine.Finding(
                             "credit",
                             mode,
                             self.env._(
-                                "%(customer)s would owe %(total)s with this order, %(over)s over the credit limit of %(limit)s.",
+                                "%(customer)s would owe %(total)s with this order, "
+                                "%(over)s over the credit limit of %(limit)s.",
                                 customer=partner.name,
-                                total=fmt(receivable.get(partner.id, 0.0) + open_orders[partner.id] + amount),
-                                over=fmt(over),
-                                limit=fmt(limit),
+                                total=format_amount(
+                                    self.env,
+                                    receivable.get(partner.id, 0.0) + open_orders[partner.id] + amount,
+                                    currency,
+                                ),
+                                over=format_amount(self.env, over, currency),
+                                limit=format_amount(self.env, limit, currency),
                             ),
-                            self.env._("A payment of the open invoices, a higher limit or a manager's approval unblocks it."),
+                            self.env._(
+                                "A payment of the open invoices, a higher limit or a manager's approval unblocks it."
+                            ),
                         )
                     ]
         return result
@@ -729,10 +773,13 @@ class SaleOrder(models.Model):
     def _q2c_check_margin(self):
         result = {}
         for order in self:
-            revenue = sum(line.price_subtotal for line in order.order_line if not line.display_type and not line.is_downpayment)
+            revenue = sum(
+                line.price_subtotal for line in order.order_line if not line.display_type and not line.is_downpayment
+            )
             cost = sum(
                 order.company_id.currency_id._convert(
-                    line.product_id.standard_price * line.product_uom_id._compute_quantity(line.product_uom_qty, line.product_id.uom_id),
+                    line.product_id.standard_price
+                    * line.product_uom_id._compute_quantity(line.product_uom_qty, line.product_id.uom_id),
                     order.currency_id,
                     order.company_id,
                     fields.Date.context_today(self),
@@ -761,7 +808,7 @@ class SaleOrder(models.Model):
         result = {}
         for order in self:
             profile = order.q2c_profile_id
-            over = order.order_line.filtered(lambda line: line.discount > profile.max_discount + 1e-9)
+            over = order.order_line.filtered(lambda line, p=profile: line.discount > p.max_discount + 1e-9)
             if over:
                 result[order.id] = [
                     check_engine.Finding(
@@ -782,9 +829,11 @@ class SaleOrder(models.Model):
 
     def _q2c_select_confirm(self, ids, cache):
         blocked = cache["blocked"]
-        return self._q2c_batch(ids).filtered(
-            lambda o: o.state in ("draft", "sent") and o.id not in blocked and o.q2c_profile_id.auto_confirm
-        ).ids
+        return (
+            self._q2c_batch(ids)
+            .filtered(lambda o: o.state in ("draft", "sent") and o.id not in blocked and o.q2c_profile_id.auto_confirm)
+            .ids
+        )
 
     def _q2c_step_confirm(self, ids, cache):
         orders = self._q2c_batch(ids)
@@ -792,10 +841,19 @@ class SaleOrder(models.Model):
         return {}
 
     def _q2c_select_won(self, ids, cache):
-        return self._q2c_batch(ids).filtered(
-            lambda o: o.state == "sale" and o.q2c_profile_id.mark_won and o.opportunity_id and o.opportunity_id.active
-            and not o.opportunity_id.stage_id.is_won
-        ).ids
+        return (
+            self._q2c_batch(ids)
+            .filtered(
+                lambda o: (
+                    o.state == "sale"
+                    and o.q2c_profile_id.mark_won
+                    and o.opportunity_id
+                    and o.opportunity_id.active
+                    and not o.opportunity_id.stage_id.is_won
+                )
+            )
+            .ids
+        )
 
     def _q2c_step_won(self, ids, cache):
         orders = self._q2c_batch(ids)
@@ -803,7 +861,9 @@ class SaleOrder(models.Model):
         today = fields.Date.context_today(self)
         for lead, lead_orders in orders.grouped("opportunity_id").items():
             revenue = sum(
-                o.currency_id._convert(o.amount_untaxed, lead.company_currency or o.company_id.currency_id, o.company_id, today)
+                o.currency_id._convert(
+                    o.amount_untaxed, lead.company_currency or o.company_id.currency_id, o.company_id, today
+                )
                 for o in lead_orders
             )
             lead.write({"expected_revenue": revenue})
@@ -818,17 +878,25 @@ class SaleOrder(models.Model):
         return self.picking_ids.filtered(lambda p: p.picking_type_code == "outgoing" and p.state == "assigned")
 
     def _q2c_select_deliver(self, ids, cache):
-        return self._q2c_batch(ids).filtered(lambda o: o.state == "sale" and o.q2c_profile_id.auto_deliver and o._q2c_pickings_ready()).ids
+        return (
+            self._q2c_batch(ids)
+            .filtered(lambda o: o.state == "sale" and o.q2c_profile_id.auto_deliver and o._q2c_pickings_ready())
+            .ids
+        )
 
     def _q2c_step_deliver(self, ids, cache):
         orders = self._q2c_batch(ids)
         pickings = orders._q2c_pickings_ready()
-        pickings.move_ids.filtered(lambda m: m.state not in ("done", "cancel") and m.quantity and not m.picked).picked = True
+        pickings.move_ids.filtered(
+            lambda m: m.state not in ("done", "cancel") and m.quantity and not m.picked
+        ).picked = True
         pickings.with_context(skip_backorder=True, picking_ids_not_to_backorder=[], skip_sms=True).button_validate()
         messages = {}
         for order in orders:
             done = pickings.filtered(lambda p, o=order: p.sale_id == o)
-            backorders = order.picking_ids.filtered(lambda p, d=done: p.backorder_id in d and p.state not in ("done", "cancel"))
+            backorders = order.picking_ids.filtered(
+                lambda p, d=done: p.backorder_id in d and p.state not in ("done", "cancel")
+            )
             if backorders:
                 messages[order.id] = self.env._(
                     "Delivered %(pickings)s; the rest waits in backorder %(backorders)s.",
@@ -869,9 +937,13 @@ class SaleOrder(models.Model):
         to_invoice = orders.filtered(lambda o: o.invoice_status == "to invoice")
         moves = self.env["account.move"]
         if to_invoice:
-            moves = to_invoice.with_context(raise_if_nothing_to_invoice=False)._create_invoices(grouped=True, final=True)
+            moves = to_invoice.with_context(raise_if_nothing_to_invoice=False)._create_invoices(
+                grouped=True, final=True
+            )
         drafts = orders.invoice_ids.filtered(lambda m: m.state == "draft")
-        to_post = (moves | drafts).filtered(lambda m: m.invoice_line_ids.sale_line_ids.order_id.q2c_profile_id.auto_post)
+        to_post = (moves | drafts).filtered(
+            lambda m: m.invoice_line_ids.sale_line_ids.order_id.q2c_profile_id.auto_post
+        )
         if to_post:
             to_post.action_post()
         messages = {}
@@ -890,8 +962,12 @@ class SaleOrder(models.Model):
 
     def _q2c_invoices_to_send(self):
         return self.invoice_ids.filtered(
-            lambda m: m.state == "posted" and m.move_type == "out_invoice" and not m.is_move_sent
-            and m.invoice_line_ids.sale_line_ids.order_id.q2c_profile_id.auto_send
+            lambda m: (
+                m.state == "posted"
+                and m.move_type == "out_invoice"
+                and not m.is_move_sent
+                and m.invoice_line_ids.sale_line_ids.order_id.q2c_profile_id.auto_send
+            )
         )
 
     def _q2c_select_send(self, ids, cache):
@@ -914,7 +990,9 @@ class SaleOrder(models.Model):
 
     def _q2c_open_invoices(self):
         return self.invoice_ids.filtered(
-            lambda m: m.state == "posted" and m.move_type == "out_invoice" and m.payment_state in ("not_paid", "partial")
+            lambda m: (
+                m.state == "posted" and m.move_type == "out_invoice" and m.payment_state in ("not_paid", "partial")
+            )
         )
 
     def _q2c_select_pay(self, ids, cache):
@@ -932,7 +1010,9 @@ class SaleOrder(models.Model):
         """
         orders = self._q2c_batch(ids)
         invoices = orders._q2c_open_invoices()
-        receivable = invoices.line_ids.filtered(lambda line: line.account_type == "asset_receivable" and not line.reconciled)
+        receivable = invoices.line_ids.filtered(
+            lambda line: line.account_type == "asset_receivable" and not line.reconciled
+        )
         partners = invoices.commercial_partner_id
         payments = self.env["account.payment"].search(
             [
@@ -942,7 +1022,11 @@ class SaleOrder(models.Model):
                 ("state", "in", ("in_process", "paid")),
                 "|",
                 ("move_id", "=", False),
-                ("move_id.line_ids", "any", [("account_id", "in", receivable.account_id.ids), ("reconciled", "=", False)]),
+                (
+                    "move_id.line_ids",
+                    "any",
+                    [("account_id", "in", receivable.account_id.ids), ("reconciled", "=", False)],
+                ),
             ]
         )
         payments = payments.filtered(lambda pay: pay.move_id or not pay.invoice_ids)
@@ -951,11 +1035,15 @@ class SaleOrder(models.Model):
         for order in orders:
             tx_payments = order.transaction_ids.filtered(lambda tx: tx.state == "done").payment_id
             order_invoices = invoices.filtered(lambda m, o=order: o in m.invoice_line_ids.sale_line_ids.order_id)
-            labels = [label.lower() for label in [order.name, order.client_order_ref, *order_invoices.mapped("name")] if label]
+            labels = [
+                label.lower() for label in [order.name, order.client_order_ref, *order_invoices.mapped("name")] if label
+            ]
             meant = (payments - taken).filtered(
-                lambda pay, inv=order_invoices, tx=tx_payments, lab=labels: pay.partner_id in inv.commercial_partner_id
-                and pay.currency_id in inv.currency_id
-                and (pay in tx or any(label in (pay.memo or "").lower() for label in lab))
+                lambda pay, inv=order_invoices, tx=tx_payments, lab=labels: (
+                    pay.partner_id in inv.commercial_partner_id
+                    and pay.currency_id in inv.currency_id
+                    and (pay in tx or any(label in (pay.memo or "").lower() for label in lab))
+                )
             )
             if not meant:
                 continue
@@ -978,9 +1066,18 @@ class SaleOrder(models.Model):
     # --- lock ----------------------------------------------------------------------
 
     def _q2c_select_lock(self, ids, cache):
-        return self._q2c_batch(ids).filtered(
-            lambda o: o.state == "sale" and not o.locked and o.q2c_profile_id.auto_lock and o._q2c_state_from_documents({}) == "done"
-        ).ids
+        return (
+            self._q2c_batch(ids)
+            .filtered(
+                lambda o: (
+                    o.state == "sale"
+                    and not o.locked
+                    and o.q2c_profile_id.auto_lock
+                    and o._q2c_state_from_documents({}) == "done"
+                )
+            )
+            .ids
+        )
 
     def _q2c_step_lock(self, ids, cache):
         self._q2c_batch(ids).action_lock()

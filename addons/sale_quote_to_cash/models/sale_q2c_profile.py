@@ -35,7 +35,8 @@ class SaleQ2cProfile(models.Model):
         string="Availability",
         default="off",
         required=True,
-        help="Storable products forecast in the warehouse at the committed date, orders of the same run served first come, first served.",
+        help="Storable products forecast in the warehouse at the committed date, "
+        "orders of the same run served first come, first served.",
     )
     margin_check = fields.Selection(CHECK_MODES, string="Minimum Margin", default="off", required=True)
     min_margin = fields.Float(string="Minimum Margin (%)", default=15.0)
@@ -77,7 +78,9 @@ class SaleQ2cProfile(models.Model):
         default=True,
         help="Mark the linked opportunity won at confirmation, with the order's untaxed amount as its revenue.",
     )
-    auto_lock = fields.Boolean(string="Lock When Done", default=True, help="Lock the order once delivered, invoiced and paid.")
+    auto_lock = fields.Boolean(
+        string="Lock When Done", default=True, help="Lock the order once delivered, invoiced and paid."
+    )
 
     team_ids = fields.One2many("crm.team", "q2c_profile_id", string="Sales Teams")
 

@@ -12,7 +12,7 @@ class SaleQ2cReport(models.Model):
     _auto = False
     _order = "accepted_on desc"
 
-    order_id = fields.Many2one("sale.order", string="Order", readonly=True)
+    order_id = fields.Many2one("sale.order", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
@@ -109,7 +109,8 @@ class SaleQ2cDsoReport(models.Model):
                     WITH monthly AS (
                         SELECT aml.company_id,
                                date_trunc('month', aml.date)::date AS month,
-                               SUM(CASE WHEN am.move_type IN ('out_invoice', 'out_refund') THEN aml.balance ELSE 0 END) AS sales,
+                               SUM(CASE WHEN am.move_type IN ('out_invoice', 'out_refund')
+                                        THEN aml.balance ELSE 0 END) AS sales,
                                SUM(aml.balance) AS movement
                           FROM account_move_line aml
                           JOIN account_move am ON am.id = aml.move_id

@@ -14,7 +14,9 @@ class Q2cCommon(AccountPaymentCommon):
     def setUpClass(cls):
         super().setUpClass()
         # The accounting test user also runs sales and the warehouse here.
-        cls.env.user.group_ids |= cls.env.ref("sales_team.group_sale_manager") | cls.env.ref("stock.group_stock_manager")
+        cls.env.user.group_ids |= cls.env.ref("sales_team.group_sale_manager") | cls.env.ref(
+            "stock.group_stock_manager"
+        )
         cls.company = cls.env.company
         cls.warehouse = cls.env["stock.warehouse"].search([("company_id", "=", cls.company.id)], limit=1)
         cls.stock_location = cls.warehouse.lot_stock_id
@@ -46,10 +48,21 @@ class Q2cCommon(AccountPaymentCommon):
             }
         )
         cls.tax_15 = cls.env["account.tax"].create(
-            {"name": "Q2C 15%", "amount": 15.0, "amount_type": "percent", "type_tax_use": "sale", "company_id": cls.company.id}
+            {
+                "name": "Q2C 15%",
+                "amount": 15.0,
+                "amount_type": "percent",
+                "type_tax_use": "sale",
+                "company_id": cls.company.id,
+            }
         )
         cls.customer = cls.env["res.partner"].create(
-            {"name": "Quincy Buyer", "email": "quincy@example.com", "invoice_sending_method": "email", "company_id": False}
+            {
+                "name": "Quincy Buyer",
+                "email": "quincy@example.com",
+                "invoice_sending_method": "email",
+                "company_id": False,
+            }
         )
         cls.storable_order = cls._q2c_product("Desk (on order)", 100.0, 60.0, storable=True, policy="order")
         cls.storable_delivery = cls._q2c_product("Chair (on delivery)", 50.0, 30.0, storable=True, policy="delivery")
@@ -61,7 +74,10 @@ class Q2cCommon(AccountPaymentCommon):
             cls.env, "q2c_salesman", groups="sales_team.group_sale_salesman", company_id=cls.company.id
         )
         cls.manager = new_test_user(
-            cls.env, "q2c_manager", groups="sales_team.group_sale_manager,account.group_account_invoice", company_id=cls.company.id
+            cls.env,
+            "q2c_manager",
+            groups="sales_team.group_sale_manager,account.group_account_invoice",
+            company_id=cls.company.id,
         )
 
     @classmethod
@@ -91,7 +107,12 @@ class Q2cCommon(AccountPaymentCommon):
             product, quantity, extra = (*line, {})[:3]
             order_lines.append(Command.create({"product_id": product.id, "product_uom_qty": quantity, **extra}))
         return self.env["sale.order"].create(
-            {"partner_id": (partner or self.customer).id, "order_line": order_lines, "company_id": self.company.id, **values}
+            {
+                "partner_id": (partner or self.customer).id,
+                "order_line": order_lines,
+                "company_id": self.company.id,
+                **values,
+            }
         )
 
     def accept(self, orders, channel="phone"):

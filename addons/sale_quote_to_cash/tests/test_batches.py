@@ -43,7 +43,10 @@ class TestQuoteToCashBatches(Q2cCommon):
 
         record["crash"] = crash
         SaleOrder = type(self.env["sale.order"])
-        with patch.object(SaleOrder, "_q2c_commit", fake_commit), patch.object(sql_db.Savepoint, "__init__", counting_init):
+        with (
+            patch.object(SaleOrder, "_q2c_commit", fake_commit),
+            patch.object(sql_db.Savepoint, "__init__", counting_init),
+        ):
             yield record
         state["sp"].close(rollback=False)
 
@@ -74,7 +77,9 @@ class TestQuoteToCashBatches(Q2cCommon):
             self.assertEqual(tx["commits"], 5)
             first, third = orders[:4], orders[4:]
             self.assertTrue(all(o.state == "sale" and len(o.invoice_ids) == 1 for o in first))
-            self.assertTrue(all(o.state == "sale" and o.q2c_pending and not o.invoice_ids for o in third), "nothing half-done")
+            self.assertTrue(
+                all(o.state == "sale" and o.q2c_pending and not o.invoice_ids for o in third), "nothing half-done"
+            )
             handled = self.env["sale.order"]._q2c_run(batch_size=2)
         self.assertEqual(handled, 2, "only the batch that crashed is taken again")
         for order in orders:

@@ -28,7 +28,9 @@ class TestQuoteToCashConcurrency(BaseCase):
                 {"name": "Concurrency", "company_id": company.id, "credit_check": "off", "auto_deliver": True}
             )
             partner = env["res.partner"].create({"name": "Concurrent Customer", "q2c_profile_id": profile.id})
-            product = env["product.product"].create({"name": "Concurrent service", "type": "service", "list_price": 100.0})
+            product = env["product.product"].create(
+                {"name": "Concurrent service", "type": "service", "list_price": 100.0}
+            )
             order = env["sale.order"].create(
                 {
                     "partner_id": partner.id,
@@ -112,7 +114,9 @@ class TestQuoteToCashConcurrency(BaseCase):
             self.assertEqual(invoices.state, "posted")
             self.assertIn(invoices.payment_state, ("paid", "in_payment"))
             payment = env_b["account.payment"].browse(self.ids["payment"])
-            self.assertEqual(payment.reconciled_invoice_ids | payment.invoice_ids, invoices, "one payment, matched once")
+            self.assertEqual(
+                payment.reconciled_invoice_ids | payment.invoice_ids, invoices, "one payment, matched once"
+            )
             self.assertEqual(order.q2c_state, "done")
         finally:
             cr_a.close()

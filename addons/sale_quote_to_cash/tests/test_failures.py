@@ -105,7 +105,9 @@ class TestQuoteToCashFailures(Q2cCommon):
         self.run_chain()
         invoice = self.customer_invoices(order)
         self.assertTrue(invoice.is_move_sent)
-        self.assertTrue(invoice.message_ids.filtered(lambda m: m.message_type == "comment" and self.customer in m.partner_ids))
+        self.assertTrue(
+            invoice.message_ids.filtered(lambda m: m.message_type == "comment" and self.customer in m.partner_ids)
+        )
 
     def test_invoice_date_inside_the_lock_date(self):
         """Odoo refuses the posting by hand; the chain parks the order with the reason, no draft left."""

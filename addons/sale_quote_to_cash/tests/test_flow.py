@@ -151,7 +151,9 @@ class TestQuoteToCashFlow(Q2cCommon):
 
     def test_multi_currency(self):
         eur = self.setup_other_currency("EUR", rates=[("2000-01-01", 2.0)])
-        pricelist = self.env["product.pricelist"].create({"name": "EUR", "currency_id": eur.id, "company_id": self.company.id})
+        pricelist = self.env["product.pricelist"].create(
+            {"name": "EUR", "currency_id": eur.id, "company_id": self.company.id}
+        )
         order = self.quote([(self.service, 2, {"price_unit": 100.0})], pricelist_id=pricelist.id)
         self.assertEqual(order.currency_id, eur)
         self.pay(order, currency=eur)
@@ -170,8 +172,10 @@ class TestQuoteToCashFlow(Q2cCommon):
         order.action_confirm()  # followed by the chain: the profile follows orders confirmed by hand
         self.assertEqual(order.q2c_acceptance_channel, "confirm")
         # A down payment of 30% invoiced and paid before the chain runs.
-        wizard = self.env["sale.advance.payment.inv"].with_context(active_model="sale.order", active_ids=order.ids).create(
-            {"advance_payment_method": "percentage", "amount": 30}
+        wizard = (
+            self.env["sale.advance.payment.inv"]
+            .with_context(active_model="sale.order", active_ids=order.ids)
+            .create({"advance_payment_method": "percentage", "amount": 30})
         )
         wizard.create_invoices()
         down = order.invoice_ids
@@ -215,8 +219,10 @@ class TestQuoteToCashFlow(Q2cCommon):
         self.accept(order)
         self.run_chain()
         invoice = self.customer_invoices(order)
-        reversal = self.env["account.move.reversal"].with_context(active_model="account.move", active_ids=invoice.ids).create(
-            {"journal_id": invoice.journal_id.id, "reason": "wrong price"}
+        reversal = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"journal_id": invoice.journal_id.id, "reason": "wrong price"})
         )
         reversal.refund_moves()
         self.assertEqual(order.invoice_status, "to invoice")
@@ -228,7 +234,7 @@ class TestQuoteToCashFlow(Q2cCommon):
     def test_record_acceptance_wizard_with_signed_paper(self):
         order = self.quote([(self.service, 1)], user_id=self.salesman.id)
         action = order.with_user(self.salesman).action_q2c_accept()
-        Wizard = self.env["sale.q2c.accept.wizard"].with_user(self.salesman).with_context(action["context"])
+        Wizard = self.env["sale.q2c.accept.wizard"].with_user(self.salesman).with_context(**action["context"])
         with self.assertRaisesRegex(UserError, "Attach the signed paper"):
             Wizard.create({"channel": "paper"}).action_accept()
         self.assertFalse(order.q2c_state, "nothing was recorded")

@@ -61,7 +61,9 @@ class TestQuoteToCashSecurity(Q2cCommon):
         foreign = self.env["sale.q2c.profile"].create({"name": "Foreign", "company_id": other.id})
         shared = self.env["sale.q2c.profile"].create({"name": "Shared", "company_id": False})
         user = self.env["res.users"].browse(self.manager.id)
-        visible = self.env["sale.q2c.profile"].with_user(user).with_context(allowed_company_ids=[self.company.id]).search([])
+        visible = (
+            self.env["sale.q2c.profile"].with_user(user).with_context(allowed_company_ids=[self.company.id]).search([])
+        )
         self.assertIn(shared, visible)
         self.assertNotIn(foreign, visible)
 

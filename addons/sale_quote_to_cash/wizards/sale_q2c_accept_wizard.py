@@ -13,8 +13,8 @@ class SaleQ2cAcceptWizard(models.TransientModel):
     _description = "Record a Quotation's Acceptance"
 
     order_id = fields.Many2one("sale.order", required=True, ondelete="cascade")
-    accepted_by = fields.Char(string="Accepted By", required=True)
-    accepted_on = fields.Datetime(string="Accepted On", required=True, default=fields.Datetime.now)
+    accepted_by = fields.Char(required=True)
+    accepted_on = fields.Datetime(required=True, default=fields.Datetime.now)
     channel = fields.Selection(MANUAL_CHANNELS, string="How", required=True, default="phone")
     document = fields.Binary(string="Signed Document")
     document_name = fields.Char()

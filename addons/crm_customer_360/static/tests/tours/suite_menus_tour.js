@@ -74,5 +74,11 @@ registry.category("web_tour.tours").add("crm_suite_menus_tour", {
             "sale_quote_to_cash.menu_q2c_settings",
             ".o_setting_container [name='q2c_batch_size']"
         ),
+        ...openMenuSteps(
+            "sale.sale_menu_root",
+            ["sale_quote_to_cash.menu_q2c_root"],
+            "sale_quote_to_cash.menu_q2c_board",
+            ".o_kanban_view .o_kanban_record"
+        ),
     ],
 });
