@@ -144,8 +144,9 @@ class TestQuoteToCashFlow(Q2cCommon):
         invoice = self.customer_invoices(order)
         self.assertEqual(self.journal_signature(invoice), self.journal_signature(hand_invoice))
         self.assertEqual(invoice.payment_state, hand_invoice.payment_state)
-        chain_payment = invoice.matched_payment_ids
-        hand_payment = hand_invoice.matched_payment_ids
+        chain_payment = invoice.reconciled_payment_ids | invoice.matched_payment_ids
+        hand_payment = hand_invoice.reconciled_payment_ids | hand_invoice.matched_payment_ids
+        self.assertEqual((len(chain_payment), len(hand_payment)), (1, 1))
         self.assertEqual(self.journal_signature(chain_payment.move_id), self.journal_signature(hand_payment.move_id))
         self.assertFalse(hand.q2c_state, "an order confirmed by hand stays out when the profile does not follow them")
 
