@@ -7,4 +7,5 @@ from . import test_failures
 from . import test_batches
 from . import test_concurrency
 from . import test_security
+from . import test_reports
 from . import test_tour
