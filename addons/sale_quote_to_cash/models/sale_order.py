@@ -101,9 +101,7 @@ class SaleOrder(models.Model):
 
     def write(self, vals):
         if vals.get("state") == "sent" and "q2c_sent_on" not in vals:
-            self.filtered(lambda order: not order.q2c_sent_on).with_context(q2c_internal=True).write(
-                {"q2c_sent_on": fields.Datetime.now()}
-            )
+            self.filtered(lambda order: not order.q2c_sent_on).write({"q2c_sent_on": fields.Datetime.now()})
         return super().write(vals)
 
     def action_confirm(self):
@@ -244,11 +242,6 @@ class SaleOrder(models.Model):
         )
         self._q2c_log_many(todo, "retry", "done", self.env._("Retry asked by %(user)s.", user=self.env.user.name))
         todo._q2c_enqueue()
-        return True
-
-    def action_q2c_run_now(self):
-        """Let a manager run the queued orders at once (the cron would within seconds)."""
-        self.env["sale.order"]._q2c_run(commit=False, ids=self.filtered("q2c_pending").ids)
         return True
 
     # ------------------------------------------------------------------
