@@ -108,13 +108,32 @@ class SaleOrder(models.Model):
         """An order confirmed by hand joins the chain when its profile follows such orders."""
         if self.env.context.get("q2c_runner"):
             return super().action_confirm()
+        held = self.filtered(lambda order: order.q2c_state in ("blocked", "approval"))
+        if held and not self.env.user.has_group("sale_quote_to_cash.group_q2c_approver"):
+            raise UserError(
+                self.env._(
+                    "%(order)s waits on its quote-to-cash checks:\n%(reasons)s",
+                    order=held[0].name,
+                    reasons=held[0].q2c_blocked_reason or "",
+                )
+            )
         by_hand = self.filtered(lambda order: order.state in ("draft", "sent") and not order.q2c_state)
         res = super().action_confirm()
         for order in by_hand:
             profile = order._q2c_find_profile()
             if profile and profile.start_on_confirm:
                 order._q2c_record_acceptance("confirm", order.partner_id.name, profile=profile, enqueue=False)
-        (by_hand.filtered("q2c_state") | self.filtered(lambda o: o.q2c_state == "to_confirm"))._q2c_enqueue()
+        if held:
+            held.write({"q2c_state": "queued", "q2c_touchless": False, "q2c_approval_state": "approved"})
+            held.activity_unlink(["sale_quote_to_cash.mail_activity_q2c_approval"])
+            self._q2c_log_many(
+                held,
+                "approve",
+                "done",
+                self.env._("Confirmed by %(user)s over the checks.", user=self.env.user.name),
+                chatter=True,
+            )
+        (by_hand.filtered("q2c_state") | held | self.filtered(lambda o: o.q2c_state == "to_confirm"))._q2c_enqueue()
         return res
 
     def _validate_order(self):

@@ -1,4 +1,4 @@
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .common import Q2cCommon
@@ -76,6 +76,22 @@ class TestQuoteToCashChecks(Q2cCommon):
         self.run_chain()
         self.assertEqual(order.state, "draft")
         self.assertEqual(order.q2c_state, "approval", "a bigger order asks again")
+
+    def test_a_blocked_order_is_not_confirmed_by_hand_around_the_check(self):
+        self.profile.credit_check = "block"
+        self._credit_limit(10.0)
+        order = self.quote([(self.service, 1)], user_id=self.salesman.id)
+        self.accept(order)
+        self.run_chain()
+        with self.assertRaisesRegex(UserError, "credit limit"):
+            order.with_user(self.salesman).action_confirm()
+        self.assertEqual(order.state, "draft")
+        order.with_user(self.manager).action_confirm()  # an approver may overrule the check
+        self.assertEqual(order.state, "sale")
+        self.assertTrue(order.q2c_pending, "the chain goes on from the confirmation")
+        self.assertIn("over the checks", self.last_log(order).message)
+        self.run_chain()
+        self.assertEqual(self.customer_invoices(order).state, "posted")
 
     def test_refused_approval_blocks(self):
         self.profile.credit_check = "approval"
