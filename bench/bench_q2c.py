@@ -2,7 +2,7 @@
 """Quote-to-cash benchmark (``make bench-q2c``): accepted quotations taken to cash.
 
 Usage: ``python3 bench/bench_q2c.py -c CONF [--orders 1000] [--batch 20] [--latency-orders 200]
-[--rate 4] [--skip-standard] [--skip-latency] [--reuse] [--keep]``
+[--rate 4] [--skip-standard] [--skip-latency] [--latency-only] [--reuse] [--keep]``
 
 One database of ``--orders`` quotations of 5 lines (a storable product invoiced on order, a
 storable invoiced on delivery, a consumable, two services; a 15% tax and a 10% tax included in
@@ -40,7 +40,7 @@ import threading
 import time
 from pathlib import Path
 
-from _common import ROOT, arg, drop_database, fresh_database, odoo_env, peak_rss_mb
+from _common import ROOT, arg, count_all_queries, drop_database, fresh_database, odoo_env, peak_rss_mb
 
 sys.path.insert(0, str(ROOT / "tools"))
 import suite  # noqa: E402
@@ -158,26 +158,6 @@ def copy_database(conf, source, target):
 # ---------------------------------------------------------------------------
 # The three ways, each in its own process (--variant)
 # ---------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def query_counter():
-    from odoo import sql_db  # noqa: PLC0415
-
-    counter = {"queries": 0}
-    lock = threading.Lock()
-    original = sql_db.Cursor.execute
-
-    def execute(self, *args, **kwargs):
-        with lock:
-            counter["queries"] += 1
-        return original(self, *args, **kwargs)
-
-    sql_db.Cursor.execute = execute
-    try:
-        yield counter
-    finally:
-        sql_db.Cursor.execute = original
 
 
 @contextlib.contextmanager
@@ -299,7 +279,7 @@ def variant_main(conf, dbname, variant, batch):
     with odoo_env(conf, dbname) as env:
         orders = env["sale.order"].search([("state", "=", "sent")], order="id")
         figures = {"variant": variant, "orders": len(orders)}
-        with query_counter() as counter:
+        with count_all_queries() as counter:
             if variant in ("runner", "bare"):
                 started = time.perf_counter()
                 customer_payments(env, orders)
@@ -467,36 +447,8 @@ def latency(conf, count, rate):
 # ---------------------------------------------------------------------------
 
 
-def main(argv):
-    conf = Path(arg(argv, "-c", str(ROOT / ".local" / "odoo.conf")))
-    batch = int(arg(argv, "--batch", 20))
-    if "--variant" in argv:
-        variant_main(conf, arg(argv, "--db"), arg(argv, "--variant"), batch)
-        return 0
-    orders = int(arg(argv, "--orders", 1000))
-    ensure_base(conf, orders, "--reuse" in argv)
-    results, made = {}, []
-    for variant in VARIANTS:
-        if variant == "standard" and "--skip-standard" in argv:
-            continue
-        dbname, figures = run_variant(conf, variant, batch)
-        made.append(dbname)
-        results[variant] = figures
-        rate = figures["orders"] / figures["seconds"] * 60
-        line = (
-            f"{variant:9s} {figures['orders']} orders in {figures['seconds']:.1f} s = {rate:.1f} orders/min, "
-            f"{figures['run_queries'] / figures['orders']:.1f} queries/order, "
-            f"peak RSS {figures['peak_rss_mb']:.0f} MB; "
-            f"paid {figures['paid']}, delivered {figures['delivered']}, {figures['invoices']} invoices"
-        )
-        if variant == "runner":
-            own = figures["seconds"] - figures["odoo_calls_s"]
-            line += (
-                f"\n          inside Odoo's calls {figures['odoo_calls_s']:.1f} s, the runner's own bookkeeping "
-                f"{own:.1f} s (+{own / figures['odoo_calls_s'] * 100:.1f}%); payments registered before "
-                f"{figures['payments_s']:.1f} s; acceptance {figures['accept_ms_per_order']:.1f} ms/order"
-            )
-        print(line, flush=True)
+def compare(results):
+    """The summary figures of the ways run, printed as they are worked out."""
     summary = {}
     runner = results["runner"]
     summary["runner_per_min"] = runner["orders"] / runner["seconds"] * 60
@@ -527,6 +479,42 @@ def main(argv):
         if not summary["same_entries"]:
             for code in sorted(set(standard["entries"]) | set(runner["entries"])):
                 print(f"  {code}: standard {standard['entries'].get(code)} runner {runner['entries'].get(code)}")
+    return summary
+
+
+def main(argv):
+    conf = Path(arg(argv, "-c", str(ROOT / ".local" / "odoo.conf")))
+    batch = int(arg(argv, "--batch", 20))
+    if "--variant" in argv:
+        variant_main(conf, arg(argv, "--db"), arg(argv, "--variant"), batch)
+        return 0
+    orders = int(arg(argv, "--orders", 1000))
+    ensure_base(conf, orders, "--reuse" in argv)
+    results, made = {}, []
+    summary = {}
+    for variant in () if "--latency-only" in argv else VARIANTS:
+        if variant == "standard" and "--skip-standard" in argv:
+            continue
+        dbname, figures = run_variant(conf, variant, batch)
+        made.append(dbname)
+        results[variant] = figures
+        rate = figures["orders"] / figures["seconds"] * 60
+        line = (
+            f"{variant:9s} {figures['orders']} orders in {figures['seconds']:.1f} s = {rate:.1f} orders/min, "
+            f"{figures['run_queries'] / figures['orders']:.1f} queries/order, "
+            f"peak RSS {figures['peak_rss_mb']:.0f} MB; "
+            f"paid {figures['paid']}, delivered {figures['delivered']}, {figures['invoices']} invoices"
+        )
+        if variant == "runner":
+            own = figures["seconds"] - figures["odoo_calls_s"]
+            line += (
+                f"\n          inside Odoo's calls {figures['odoo_calls_s']:.1f} s, the runner's own bookkeeping "
+                f"{own:.1f} s (+{own / figures['odoo_calls_s'] * 100:.1f}%); payments registered before "
+                f"{figures['payments_s']:.1f} s; acceptance {figures['accept_ms_per_order']:.1f} ms/order"
+            )
+        print(line, flush=True)
+    if results:
+        summary.update(compare(results))
     if "--skip-latency" not in argv:
         dbname, lat = latency(conf, int(arg(argv, "--latency-orders", 200)), float(arg(argv, "--rate", 4)))
         made.append(dbname)

@@ -886,25 +886,34 @@ class SaleOrder(models.Model):
 
     # --- delivery --------------------------------------------------------------
 
-    def _q2c_pickings_ready(self):
-        return self.picking_ids.filtered(lambda p: p.picking_type_code == "outgoing" and p.state == "assigned")
+    def _q2c_pickings_open(self):
+        return self.picking_ids.filtered(
+            lambda p: p.picking_type_code == "outgoing" and p.state in ("confirmed", "waiting", "assigned")
+        )
 
     def _q2c_select_deliver(self, ids, cache):
         return (
             self._q2c_batch(ids)
-            .filtered(lambda o: o.state == "sale" and o.q2c_profile_id.auto_deliver and o._q2c_pickings_ready())
+            .filtered(lambda o: o.state == "sale" and o.q2c_profile_id.auto_deliver and o._q2c_pickings_open())
             .ids
         )
 
     def _q2c_step_deliver(self, ids, cache):
+        """Reserve what was not reserved at confirmation (stock held by another transaction then,
+        or received since), then validate the reserved part; the rest goes to a backorder."""
         orders = self._q2c_batch(ids)
-        pickings = orders._q2c_pickings_ready()
+        pickings = orders._q2c_pickings_open()
+        if unreserved := pickings.filtered(lambda p: p.state != "assigned"):
+            unreserved.action_assign()
+        pickings = pickings.filtered(lambda p: p.state == "assigned")
+        if not pickings:
+            return {}
         pickings.move_ids.filtered(
             lambda m: m.state not in ("done", "cancel") and m.quantity and not m.picked
         ).picked = True
         pickings.with_context(skip_backorder=True, picking_ids_not_to_backorder=[], skip_sms=True).button_validate()
         messages = {}
-        for order in orders:
+        for order in orders.filtered(lambda o: o.picking_ids & pickings):
             done = pickings.filtered(lambda p, o=order: p.sale_id == o)
             backorders = order.picking_ids.filtered(
                 lambda p, d=done: p.backorder_id in d and p.state not in ("done", "cancel")

@@ -72,6 +72,20 @@ class TestQuoteToCashFlow(Q2cCommon):
         self.assertEqual(len(invoices), 2)
         self.assertEqual(sorted(invoices.invoice_line_ids.mapped("quantity")), [50, 100])
 
+    def test_delivery_not_reserved_at_confirmation_is_reserved_by_the_chain(self):
+        """Stock held by another transaction when the order was confirmed: the delivery step reserves it."""
+        self.profile.auto_deliver = False
+        order = self.quote([(self.storable_order, 3)])
+        self.accept(order)
+        self.run_chain()
+        order.picking_ids.do_unreserve()
+        self.assertEqual(order.picking_ids.state, "confirmed")
+        self.profile.auto_deliver = True
+        order._q2c_enqueue()
+        self.run_chain()
+        self.assertEqual(order.picking_ids.state, "done")
+        self.assertEqual(order.q2c_state, "paying")
+
     def test_services_only(self):
         order = self.quote([(self.service, 3)])
         self.accept(order)
