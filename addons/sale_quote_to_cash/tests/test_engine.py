@@ -87,8 +87,9 @@ class TestRunner(unittest.TestCase):
         steps = [self._step(tx, name) for name in "abcdef"]
         result = run_batch([1, 2], steps, tx.savepoint, describe, max_savepoints=4)
         self.assertLessEqual(tx.opened, 4)
+        self.assertEqual(result.done("c"), [1, 2], "three steps fit, with room left for one order alone")
+        self.assertEqual(result.done("d"), [])
         self.assertEqual(result.deferred, [1, 2])
-        self.assertEqual(result.done("c"), [])
 
     def test_a_crash_is_not_swallowed(self):
         tx = FakeTransaction()
