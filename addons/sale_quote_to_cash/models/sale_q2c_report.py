@@ -1,7 +1,7 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
-from .sale_order import Q2C_STATES
+from .sale_order import ACCEPTANCE_CHANNELS, Q2C_STATES
 
 
 class SaleQ2cReport(models.Model):
@@ -20,14 +20,7 @@ class SaleQ2cReport(models.Model):
     profile_id = fields.Many2one("sale.q2c.profile", string="Workflow Profile", readonly=True)
     state = fields.Selection(Q2C_STATES, string="Step", readonly=True)
     channel = fields.Selection(
-        [
-            ("portal_sign", "Signed on the Portal"),
-            ("portal_pay", "Paid on the Portal"),
-            ("phone", "Phone"),
-            ("email", "Email"),
-            ("paper", "Signed Paper"),
-            ("confirm", "Confirmed by Hand"),
-        ],
+        ACCEPTANCE_CHANNELS,
         string="Accepted Through",
         readonly=True,
     )
