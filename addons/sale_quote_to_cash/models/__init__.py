@@ -4,6 +4,7 @@ from . import res_company
 from . import res_partner
 from . import crm_team
 from . import sale_order
+from . import stock_move
 from . import stock_picking
 from . import account_move
 from . import payment_transaction

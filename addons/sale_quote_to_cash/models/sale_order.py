@@ -870,8 +870,14 @@ class SaleOrder(models.Model):
         )
 
     def _q2c_step_confirm(self, ids, cache):
+        """Confirm; the stock of orders the runner delivers is reserved by the delivery step,
+        seconds later in the back cron (the only one then that writes quants)."""
         orders = self._q2c_batch(ids)
-        orders.action_confirm()
+        delivered = orders.filtered(lambda o: o.q2c_profile_id.auto_deliver)
+        if delivered:
+            delivered.with_context(q2c_defer_reservation=True).action_confirm()
+        if orders - delivered:
+            (orders - delivered).action_confirm()
         return {}
 
     def _q2c_select_won(self, ids, cache):
@@ -925,7 +931,10 @@ class SaleOrder(models.Model):
         or received since), then validate the reserved part; the rest goes to a backorder."""
         orders = self._q2c_batch(ids)
         pickings = orders._q2c_pickings_open()
-        if unreserved := pickings.filtered(lambda p: p.state != "assigned"):
+        # A picking is "assigned" as soon as one move is (its consumables): look at the moves.
+        if unreserved := pickings.filtered(
+            lambda p: any(m.state in ("confirmed", "waiting", "partially_available") for m in p.move_ids)
+        ):
             unreserved.action_assign()
         pickings = pickings.filtered(lambda p: p.state == "assigned")
         if not pickings:
@@ -1073,6 +1082,7 @@ class SaleOrder(models.Model):
             ]
         )
         payments = payments.filtered(lambda pay: pay.move_id or not pay.invoice_ids)
+        of_partner = payments.grouped("partner_id")
         messages = {}
         taken = self.env["account.payment"]
         for order in orders:
@@ -1081,10 +1091,12 @@ class SaleOrder(models.Model):
             labels = [
                 label.lower() for label in [order.name, order.client_order_ref, *order_invoices.mapped("name")] if label
             ]
-            meant = (payments - taken).filtered(
+            candidates = taken.browse().concat(
+                *(of_partner.get(partner, taken.browse()) for partner in order_invoices.commercial_partner_id)
+            )
+            meant = (candidates - taken).filtered(
                 lambda pay, inv=order_invoices, tx=tx_payments, lab=labels: (
-                    pay.partner_id in inv.commercial_partner_id
-                    and pay.currency_id in inv.currency_id
+                    pay.currency_id in inv.currency_id
                     and (pay in tx or any(label in (pay.memo or "").lower() for label in lab))
                 )
             )

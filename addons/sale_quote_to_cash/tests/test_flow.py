@@ -29,6 +29,31 @@ class TestQuoteToCashFlow(Q2cCommon):
         steps = set(order.q2c_log_ids.mapped("step"))
         self.assertTrue({"accept", "confirm", "deliver", "invoice", "pay", "lock"} <= steps, steps)
 
+    def test_the_front_confirms_and_the_back_reserves_the_stock(self):
+        """The confirming cron writes no quant: the delivery step reserves and validates."""
+        order = self.quote([(self.storable_order, 2), (self.consumable, 1)])
+        self.pay(order)
+        self.accept(order)
+        self.env["sale.order"]._q2c_run(commit=False, phase="front")
+        self.assertEqual(order.state, "sale")
+        storable = order.picking_ids.move_ids.filtered(lambda m: m.product_id == self.storable_order)
+        self.assertEqual(storable.state, "confirmed")
+        self.assertFalse(storable.move_line_ids, "nothing reserved at confirmation")
+        self.assertEqual(order.q2c_state, "delivering")
+        self.assertTrue(order.q2c_pending, "queued for the back cron")
+        self.env["sale.order"]._q2c_run(commit=False, phase="back")
+        self.assertEqual(order.picking_ids.state, "done")
+        self.assertEqual(storable.quantity, 2)
+        self.assertEqual(order.q2c_state, "done")
+
+    def test_without_automatic_delivery_the_confirmation_reserves_as_usual(self):
+        self.profile.auto_deliver = False
+        order = self.quote([(self.storable_order, 2)])
+        self.accept(order)
+        self.run_chain()
+        self.assertEqual(order.picking_ids.state, "assigned")
+        self.assertEqual(order.picking_ids.move_ids.quantity, 2)
+
     def test_products_invoiced_on_delivery_wait_for_the_delivery(self):
         self.profile.auto_deliver = False
         order = self.quote([(self.storable_delivery, 4)])
