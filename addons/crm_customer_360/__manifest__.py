@@ -18,11 +18,26 @@
         "spreadsheet_dashboard",
     ],
     "data": [
+        "security/ir.model.access.csv",
+        "security/crm_customer_360_security.xml",
+        "data/crm_customer_360_data.xml",
+        "report/crm_c360_pipeline_report_views.xml",
+        "report/crm_c360_demand_report_views.xml",
+        "data/crm_customer_360_dashboard.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
+        "views/crm_lead_views.xml",
+        "views/support_ticket_views.xml",
+        "views/crm_lead_scoring_model_views.xml",
         "views/crm_customer_360_menus.xml",
     ],
+    "demo": [
+        "demo/crm_customer_360_demo.xml",
+    ],
     "assets": {
+        "web.assets_backend": [
+            "crm_customer_360/static/src/**/*",
+        ],
         "web.assets_tests": [
             "crm_customer_360/static/tests/tours/**/*",
         ],

@@ -1,0 +1,198 @@
+from odoo import fields, models
+from odoo.tools import SQL
+
+from odoo.addons.crm_lead_scoring.engine import features
+
+# The facts the ERP adds to lead scoring (the keys of their columns).
+ERP_COLUMNS = (
+    "erp_customer",
+    "erp_revenue_12m",
+    "erp_orders",
+    "erp_days_since_order",
+    "erp_late_share",
+    "erp_overdue",
+    "erp_tickets_open",
+    "erp_rating",
+)
+
+
+class CrmLead(models.Model):
+    _name = "crm.lead"
+    _inherit = ["crm.lead", "customer.360.mixin"]
+
+    c360_quotation_line_ids = fields.One2many(
+        "sale.order.line",
+        compute="_compute_c360_quotation_line_ids",
+        string="Quoted Products",
+        help="The products of this opportunity's open quotations, with their availability for the committed date.",
+    )
+
+    def _c360_partner(self):
+        return self.partner_id.commercial_partner_id
+
+    def _compute_c360_quotation_line_ids(self):
+        for lead in self:
+            lead.c360_quotation_line_ids = lead.order_ids.filtered(
+                lambda order: order.state in ("draft", "sent")
+            ).order_line.filtered(lambda line: not line.display_type)
+
+    # ------------------------------------------------------------------
+    # ERP facts for the scoring engine of crm_lead_scoring
+    # ------------------------------------------------------------------
+
+    def _scoring_extra_columns(self, rows, now):
+        """What the ERP knows of the lead's company, measured at each lead's own moment (its
+        closing date for a closed lead: the model must not learn from what came after), in
+        three queries for any number of leads. The lead's own orders are left out: they are
+        the outcome being predicted."""
+        columns = super()._scoring_extra_columns(rows, now)
+        facts = self._c360_scoring_facts(rows)
+        _ = self.env._
+
+        def value(row, key, default=None):
+            return facts.get(row["id"], {}).get(key, default)
+
+        return columns + [
+            features.Column(
+                "erp_customer",
+                _("Already a customer"),
+                features.BOOL,
+                [bool(value(r, "orders", 0)) for r in rows],
+            ),
+            features.Column(
+                "erp_revenue_12m",
+                _("Revenue of the last 12 months"),
+                features.LOG,
+                [value(r, "revenue", 0.0) for r in rows],
+                describe=_("{value:,.0f} bought in the last 12 months"),
+            ),
+            features.Column(
+                "erp_orders",
+                _("Orders placed"),
+                features.LOG,
+                [value(r, "orders", 0) for r in rows],
+                describe=_("{value:g} orders placed"),
+            ),
+            features.Column(
+                "erp_days_since_order",
+                _("Days since the last order"),
+                features.LOG,
+                [value(r, "days_since_order") for r in rows],
+                describe=_("last order {value:.0f} days ago"),
+            ),
+            features.Column(
+                "erp_late_share",
+                _("Share of invoices paid late"),
+                features.NUMERIC,
+                [value(r, "late_share") for r in rows],
+                describe=_("{value:.0%} of the invoices paid late"),
+            ),
+            features.Column(
+                "erp_overdue",
+                _("Overdue amount"),
+                features.LOG,
+                [value(r, "overdue", 0.0) for r in rows],
+                describe=_("{value:,.0f} overdue"),
+            ),
+            features.Column(
+                "erp_tickets_open",
+                _("Open support tickets"),
+                features.LOG,
+                [value(r, "tickets_open", 0) for r in rows],
+                describe=_("{value:g} support tickets open"),
+            ),
+            features.Column(
+                "erp_rating",
+                _("Support satisfaction"),
+                features.NUMERIC,
+                [value(r, "rating") for r in rows],
+                describe=_("support rated {value:.1f} out of 5"),
+            ),
+        ]
+
+    def _c360_scoring_facts(self, rows):
+        """``{lead id: facts}`` for the leads of ``rows`` whose company or contact is known."""
+        known = [r for r in rows if r.get("commercial_partner_id")]
+        if not known:
+            return {}
+        for model, names in (
+            ("sale.order", ["state", "partner_id", "date_order", "amount_untaxed", "currency_rate", "opportunity_id"]),
+            (
+                "account.move",
+                ["state", "move_type", "commercial_partner_id", "invoice_date_due", "amount_total_signed"],
+            ),
+            ("support.ticket", ["commercial_partner_id", "create_date", "date_closed"]),
+        ):
+            self.env[model].flush_model(names)
+        leads = SQL(
+            "SELECT * FROM unnest(%s::int[], %s::int[], %s::timestamp[]) AS l(lead_id, partner_id, at)",
+            [r["id"] for r in known],
+            [r["commercial_partner_id"] for r in known],
+            [r["measured_at"] for r in known],
+        )
+        facts = {r["id"]: {} for r in known}
+        # Orders before the lead's moment, its own excepted; revenue of the 12 months before it.
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH l AS (%(leads)s)
+                SELECT l.lead_id, COUNT(so.id),
+                       SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1))
+                           FILTER (WHERE so.date_order >= l.at - INTERVAL '365 days'),
+                       EXTRACT(EPOCH FROM l.at - MAX(so.date_order)) / 86400
+                  FROM l
+                  JOIN res_partner p ON p.commercial_partner_id = l.partner_id
+                  JOIN sale_order so ON so.partner_id = p.id
+                 WHERE so.state = 'sale' AND so.date_order < l.at
+                   AND so.opportunity_id IS DISTINCT FROM l.lead_id
+              GROUP BY l.lead_id, l.at
+                """,
+                leads=leads,
+            )
+        )
+        for lead_id, count, revenue, days in self.env.cr.fetchall():
+            facts[lead_id].update(orders=count, revenue=float(revenue or 0.0), days_since_order=float(days))
+        # Invoices due before the lead's moment: paid late (or not paid by then), still owed then.
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH l AS (%(leads)s)
+                SELECT l.lead_id, COUNT(m.id),
+                       COUNT(m.id) FILTER (WHERE paid.last_date IS NULL OR paid.last_date > m.invoice_date_due),
+                       SUM(m.amount_total_signed) FILTER (WHERE paid.last_date IS NULL OR paid.last_date > l.at::date)
+                  FROM l
+                  JOIN account_move m ON m.commercial_partner_id = l.partner_id
+             LEFT JOIN LATERAL (
+                           SELECT MAX(apr.max_date) AS last_date
+                             FROM account_move_line aml
+                             JOIN account_partial_reconcile apr ON apr.debit_move_id = aml.id
+                            WHERE aml.move_id = m.id AND aml.display_type = 'payment_term'
+                       ) paid ON TRUE
+                 WHERE m.move_type = 'out_invoice' AND m.state = 'posted' AND m.invoice_date_due < l.at::date
+              GROUP BY l.lead_id
+                """,
+                leads=leads,
+            )
+        )
+        for lead_id, due, late, overdue in self.env.cr.fetchall():
+            facts[lead_id].update(late_share=late / due if due else None, overdue=float(overdue or 0.0))
+        # Tickets open at the lead's moment, and the ratings given before it.
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH l AS (%(leads)s)
+                SELECT l.lead_id,
+                       (SELECT COUNT(*) FROM support_ticket t
+                         WHERE t.commercial_partner_id = l.partner_id AND t.create_date < l.at
+                           AND (t.date_closed IS NULL OR t.date_closed > l.at)),
+                       (SELECT AVG(r.rating) FROM rating_rating r JOIN res_partner rp ON rp.id = r.partner_id
+                         WHERE rp.commercial_partner_id = l.partner_id AND r.res_model = 'support.ticket'
+                           AND r.consumed AND r.rating > 0 AND r.create_date < l.at)
+                  FROM l
+                """,
+                leads=leads,
+            )
+        )
+        for lead_id, tickets, rating in self.env.cr.fetchall():
+            facts[lead_id].update(tickets_open=tickets, rating=float(rating) if rating is not None else None)
+        return facts

@@ -1,0 +1,91 @@
+import { registry } from "@web/core/registry";
+
+/**
+ * An account manager opens a customer: the summary shows the orders, the late delivery,
+ * the overdue invoice and the tickets; the orders figure opens their list.
+ */
+registry.category("web_tour.tours").add("crm_customer_360_partner_tour", {
+    steps: () => [
+        {
+            content: "The summary counts the customer's two orders",
+            trigger: ".o_form_view .o_c360_tile[data-kind='orders'] .o_c360_value:contains('2')",
+        },
+        {
+            content: "The late delivery is flagged",
+            trigger: ".o_c360_tile.o_c360_alert[data-kind='deliveries_late'] .o_c360_detail:contains('1 late')",
+        },
+        {
+            content: "The overdue invoice is flagged for an accountant",
+            trigger: ".o_c360_tile.o_c360_alert[data-kind='invoices_overdue']",
+        },
+        {
+            content: "An open ticket",
+            trigger: ".o_c360_tile[data-kind='tickets'] .o_c360_value:contains('1')",
+        },
+        {
+            content: "Open the orders",
+            trigger: ".o_c360_tile[data-kind='orders']",
+            run: "click",
+        },
+        {
+            content: "The list of the customer's orders, and only theirs",
+            trigger: ".o_breadcrumb:contains('Tour Acme')",
+        },
+        {
+            trigger: ":is(.o_data_row, .o_kanban_record):contains('Tour Acme')",
+        },
+        {
+            content: "No order of another customer",
+            trigger: ".o_action:not(:has(:is(.o_data_row, .o_kanban_record):contains('Tour Other')))",
+        },
+    ],
+});
+
+/**
+ * A support agent answers "where is my parcel?" from the ticket: the customer's open deliveries,
+ * late first, with their status, and the delivery one click away.
+ */
+registry.category("web_tour.tours").add("crm_customer_360_ticket_tour", {
+    steps: () => [
+        {
+            content: "The late delivery comes first, with its status",
+            trigger: ".o_c360_deliveries .o_c360_delivery:first-child.text-danger .badge:contains('Ready')",
+        },
+        {
+            content: "Open it",
+            trigger: ".o_c360_deliveries .o_c360_delivery:first-child",
+            run: "click",
+        },
+        {
+            content: "The delivery's form",
+            trigger: ".o_form_view .o_field_widget[name='picking_type_id']",
+        },
+    ],
+});
+
+/**
+ * A sales manager opens the Customer 360 dashboard: its charts load without an error.
+ */
+registry.category("web_tour.tours").add("crm_customer_360_dashboard_tour", {
+    steps: () => [
+        {
+            content: "The dashboards app is open",
+            trigger: ".o_spreadsheet_dashboard_action",
+        },
+        {
+            content: "Pick the Customer 360 dashboard",
+            trigger: ".o_search_panel_category_value:contains('Customer 360')",
+            run: "click",
+            isActive: ["desktop"],
+        },
+        {
+            content: "Its charts are drawn",
+            trigger: ".o_renderer .o-figure",
+            isActive: ["desktop"],
+        },
+        {
+            content: "No error",
+            trigger: "body:not(:has(.o_error_dialog))",
+        },
+    ],
+});

@@ -1,0 +1,100 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .common import Customer360Common
+
+
+@tagged("post_install", "-at_install")
+class TestCustomerHealth(Customer360Common):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.now = fields.Datetime.now()
+        cls.today = fields.Date.context_today(cls.env.user)
+        (cls.acme | cls.other).customer_rank = 1
+        cls.acme.user_id = cls.salesman
+        # Four orders of 100 in the period before (170 to 110 days ago), one in the last 90 days.
+        for days in (170, 150, 130, 110, 60):
+            order = cls.make_order(cls.ann, 1)
+            order.date_order = cls.now - timedelta(days=days)
+        # Three invoices fell due this year: one unpaid, one paid after its due date, one before.
+        cls.unpaid = cls.make_invoice(cls.acme, 150.0, -10)
+        paid_late = cls.make_invoice(cls.acme, 80.0, -20)
+        paid_on_time = cls.make_invoice(cls.acme, 60.0, -5)
+        for invoice, paid_on in ((paid_late, cls.today), (paid_on_time, cls.today - timedelta(days=10))):
+            cls.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=invoice.ids
+            ).create({"payment_date": paid_on})._create_payments()
+        cls.make_ticket(cls.ann)
+
+    def test_the_facts_are_those_of_the_documents(self):
+        facts = self.env["res.partner"]._c360_health_facts([self.acme.id], self.now)[self.acme.id]
+        self.assertAlmostEqual(facts["revenue_recent"], 100.0)
+        self.assertAlmostEqual(facts["revenue_before"], 400.0)
+        self.assertEqual((facts["orders_recent"], facts["orders_before"]), (1, 4))
+        self.assertAlmostEqual(facts["days_since_order"], 60.0, places=2)
+        # Five orders over 110 days: one every 27.5 days.
+        self.assertAlmostEqual(facts["rhythm_days"], 27.5, places=2)
+        self.assertEqual((facts["invoices_due"], facts["invoices_late"]), (3, 2))
+        self.assertAlmostEqual(facts["overdue_amount"], 150.0)
+        self.assertEqual(facts["tickets_open"], 1)
+        self.assertEqual(self.env["res.partner"]._c360_health_facts([self.other.id], self.now)[self.other.id], {})
+
+    def test_a_falling_customer_gets_a_retention_activity_with_the_reasons(self):
+        self.acme._c360_measure_health(self.now)
+        # Revenue -75%: 22 points; orders 4 -> 1: 8; 60 days for a 27.5-day rhythm: 10;
+        # 2 of 3 invoices late: 13; overdue: 5; one open ticket: 2.
+        self.assertEqual(self.acme.c360_health, 100 - (22 + 8 + 10 + 13 + 5 + 2))
+        self.assertEqual(self.acme.c360_health_trend, "down")
+        self.assertTrue(self.acme.c360_churn_risk)
+        self.assertIn("Revenue down 75%", self.acme.c360_health_reasons)
+        activity = self.acme.activity_ids.filtered(
+            lambda a: a.activity_type_id == self.env.ref("crm_customer_360.mail_activity_type_retention")
+        )
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.user_id, self.salesman)
+        self.assertIn("below the churn-risk threshold of 50", activity.summary)
+        self.assertIn("Revenue down 75%", activity.note)
+        self.assertIn("below the churn-risk threshold", self.acme.message_ids[:1].body)
+        # Measured again the next day: still at risk, but no second activity.
+        self.acme._c360_measure_health(self.now + timedelta(days=1))
+        self.assertEqual(len(self.acme.activity_ids), 1)
+
+    def test_a_healthy_customer_gets_no_activity(self):
+        self.other._c360_measure_health(self.now)
+        self.assertEqual(self.other.c360_health, 100)
+        self.assertFalse(self.other.c360_churn_risk)
+        self.assertFalse(self.other.activity_ids)
+        self.assertFalse(self.other.c360_health_reasons)
+
+    def test_the_threshold_of_the_settings_decides_the_risk(self):
+        self.env["ir.config_parameter"].sudo().set_param("crm_customer_360.health_threshold", 30)
+        self.unpaid.button_draft()
+        self.unpaid.button_cancel()
+        self.acme._c360_measure_health(self.now)
+        self.assertGreater(self.acme.c360_health, 30)
+        # Not below 30, but buying less: the downward trend alone asks for a retention action.
+        self.assertTrue(self.acme.c360_churn_risk)
+        self.assertIn("Buying trend turned down", self.acme.activity_ids.summary)
+
+    def test_the_cron_measures_every_customer_once_a_day_in_batches(self):
+        measured = self.env["res.partner"]._cron_c360_health(batch_size=2, commit=False)
+        self.assertGreaterEqual(measured, 2)
+        self.assertTrue(self.acme.c360_health_date and self.other.c360_health_date)
+        self.assertEqual(self.env["res.partner"]._cron_c360_health(batch_size=2, commit=False), 0)
+        self.assertFalse(self.ann.c360_health_date, "contacts are measured through their company")
+
+    def test_queries_do_not_grow_with_the_number_of_customers(self):
+        healthy = self.env["res.partner"].create([{"name": f"Fine {i}", "is_company": True} for i in range(6)])
+
+        def count(partners):
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            partners._c360_measure_health(self.now)
+            return self.env.cr.sql_log_count - before
+
+        count(healthy[:1])  # warms the caches (settings, languages)
+        self.assertEqual(count(healthy[1:3]), count(healthy[3:]))
