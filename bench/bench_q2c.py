@@ -494,7 +494,7 @@ def compare(results):
     summary["runner_over_bare_pct"] = (runner["seconds"] / bare["seconds"] - 1) * 100
     summary["same_entries_as_bare"] = bare["entries"] == runner["entries"]
     print(
-        f"the runner against the bare calls on the same inputs: +{summary['runner_over_bare_pct']:.1f}% time, "
+        f"the runner against the bare calls on the same inputs: {summary['runner_over_bare_pct']:+.1f}% time, "
         f"{summary['runner_queries_per_order'] - summary['bare_queries_per_order']:+.1f} queries/order; "
         f"journal entries {'the same' if summary['same_entries_as_bare'] else 'DIFFERENT'}"
     )

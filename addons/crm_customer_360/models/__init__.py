@@ -3,6 +3,8 @@ from . import res_partner
 from . import crm_lead
 from . import crm_lead_scoring_model
 from . import support_ticket
+from . import account_move
+from . import rating_rating
 from . import product_template
 from . import sale_order_line
 from . import stock_warehouse_orderpoint
