@@ -327,7 +327,7 @@ class ResPartner(models.Model):
             {
                 "domain": domain,
                 "context": {"create": False, "search_default_my_quotation": False, "active_test": True},
-                "display_name": self.env._(
+                "name": self.env._(
                     "%(customer)s: %(list)s", customer=self.commercial_partner_id.name, list=action["name"]
                 ),
             }

@@ -28,15 +28,26 @@ registry.category("web_tour.tours").add("crm_customer_360_partner_tour", {
             run: "click",
         },
         {
-            content: "The list of the customer's orders, and only theirs",
-            trigger: ".o_breadcrumb:contains('Tour Acme')",
+            content: "The list of the customer's orders",
+            trigger: ".o_breadcrumb:contains('Sales Orders')",
         },
         {
-            trigger: ":is(.o_data_row, .o_kanban_record):contains('Tour Acme')",
+            trigger: ".o_list_view .o_data_row:contains('Tour Acme')",
+            isActive: ["desktop"],
         },
         {
             content: "No order of another customer",
-            trigger: ".o_action:not(:has(:is(.o_data_row, .o_kanban_record):contains('Tour Other')))",
+            trigger: ".o_list_view:not(:has(.o_data_row:contains('Tour Other')))",
+            isActive: ["desktop"],
+        },
+        {
+            trigger: ".o_kanban_view .o_kanban_record:contains('Tour Acme')",
+            isActive: ["mobile"],
+        },
+        {
+            content: "No order of another customer",
+            trigger: ".o_kanban_view:not(:has(.o_kanban_record:contains('Tour Other')))",
+            isActive: ["mobile"],
         },
     ],
 });
