@@ -176,7 +176,11 @@ def make_data(env, customers):
     env.flush_all()
     cr = env.cr
     ids = clone(cr, "res_partner", template.id, customers - 1, {"name": "t.name || ' ' || g", "email": "NULL"})
-    cr.execute("UPDATE res_partner SET commercial_partner_id = id, complete_name = name WHERE id = ANY(%s)", [ids])
+    cr.execute(
+        "UPDATE res_partner p SET commercial_partner_id = p.id, complete_name = p.name"
+        " FROM unnest(%s::int[]) AS u(id) WHERE p.id = u.id",
+        [ids],
+    )
     all_ids = [template.id, *ids]
     for days in (200, 100):
         clone_for(
@@ -208,8 +212,8 @@ def make_data(env, customers):
     )
     clone_children(cr, "account_move_line", "move_id", invoice.id, moves)
     cr.execute(
-        "UPDATE account_move_line l SET partner_id = m.partner_id FROM account_move m"
-        " WHERE l.move_id = m.id AND m.id = ANY(%s)",
+        "UPDATE account_move_line l SET partner_id = m.partner_id FROM account_move m, unnest(%s::int[]) AS u(id)"
+        " WHERE l.move_id = m.id AND m.id = u.id",
         [moves],
     )
     clone_for(
