@@ -56,8 +56,9 @@ def clone(cr, table, template_id, count, overrides):
     select = ", ".join(overrides.get(c, f't."{c}"') for c in cols)
     cr.execute(
         f'INSERT INTO "{table}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in cols)}) '  # noqa: S608
-        f'SELECT {select} FROM "{table}" t, generate_series(1, %s) g WHERE t.id = %s ORDER BY g RETURNING id',
-        [count, template_id],
+        f'WITH t AS MATERIALIZED (SELECT * FROM "{table}" WHERE id = %s) '
+        f"SELECT {select} FROM t, generate_series(1, %s) g ORDER BY g RETURNING id",
+        [template_id, count],
     )
     return [row[0] for row in cr.fetchall()]
 
@@ -68,9 +69,9 @@ def clone_for(cr, table, template_id, partner_ids, overrides):
     select = ", ".join(overrides.get(c, f't."{c}"') for c in cols)
     cr.execute(
         f'INSERT INTO "{table}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in cols)}) '  # noqa: S608
-        f'SELECT {select} FROM "{table}" t, unnest(%s::int[]) WITH ORDINALITY AS p(id, g) '
-        f"WHERE t.id = %s ORDER BY p.g RETURNING id",
-        [partner_ids, template_id],
+        f'WITH t AS MATERIALIZED (SELECT * FROM "{table}" WHERE id = %s) '
+        f"SELECT {select} FROM t, unnest(%s::int[]) WITH ORDINALITY AS p(id, g) ORDER BY p.g RETURNING id",
+        [template_id, partner_ids],
     )
     return [row[0] for row in cr.fetchall()]
 
@@ -82,9 +83,9 @@ def clone_children(cr, table, fk, template_parent, new_parents, overrides=None):
     select = ", ".join(overrides.get(c, f't."{c}"') for c in cols)
     cr.execute(
         f'INSERT INTO "{table}" ("{fk}", {", ".join(f"{chr(34)}{c}{chr(34)}" for c in cols)}) '  # noqa: S608
-        f'SELECT p.id, {select} FROM "{table}" t, unnest(%s::int[]) WITH ORDINALITY AS p(id, g) '
-        f'WHERE t."{fk}" = %s',
-        [new_parents, template_parent],
+        f'WITH t AS MATERIALIZED (SELECT * FROM "{table}" WHERE "{fk}" = %s) '
+        f"SELECT p.id, {select} FROM t, unnest(%s::int[]) WITH ORDINALITY AS p(id, g)",
+        [template_parent, new_parents],
     )
 
 
