@@ -10,7 +10,7 @@ On one database with ``crm_customer_360`` installed:
   what is measured is reading them). For each: the queries and the time to compute the 360
   summary (cold cache), and, in the same run, the same for the figures Odoo's own partner
   form computes for its smart buttons (``sale_order_count``, ``total_invoiced``,
-  ``opportunity_count``, ``total_due``/``total_overdue``);
+  ``opportunity_count``, the receivable ``credit``);
 - ``--customers`` customers (50,000 by default), each with two confirmed orders (about 100 and
   200 days ago), an unpaid invoice that fell due in the last 60 days, and a ticket for one in
   five: the health cron (``res.partner._cron_c360_health``, batches of 1,000, a commit each) over
@@ -264,7 +264,7 @@ def summaries(env):
         odoo_queries, odoo_seconds = measure(
             env,
             lambda p=partner: p.browse(p.id).read(
-                ["sale_order_count", "total_invoiced", "opportunity_count", "total_due", "total_overdue"]
+                ["sale_order_count", "total_invoiced", "opportunity_count", "credit", "debit"]
             ),
         )
         print(

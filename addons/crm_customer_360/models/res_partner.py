@@ -605,7 +605,8 @@ class ResPartner(models.Model):
                 headline = self.env._("Buying trend turned down (health %(score)s).", score=result.score)
             reasons = [text for _points, text in result.reasons]
             bodies[partner.id] = "\n".join([headline, *reasons])
-            user = partner.user_id or partner.team_id.user_id
+            # The account manager is the customer's salesperson; without one, the chatter note is left.
+            user = partner.user_id
             if activity_type and user and partner.id not in open_activities:
                 activities.append(
                     {

@@ -62,6 +62,13 @@ class TestCustomerHealth(Customer360Common):
         self.acme._c360_measure_health(self.now + timedelta(days=1))
         self.assertEqual(len(self.acme.activity_ids), 1)
 
+    def test_without_a_salesperson_the_chatter_keeps_the_warning(self):
+        self.acme.user_id = False
+        self.acme._c360_measure_health(self.now)
+        self.assertTrue(self.acme.c360_churn_risk)
+        self.assertFalse(self.acme.activity_ids)
+        self.assertIn("below the churn-risk threshold", self.acme.message_ids[:1].body)
+
     def test_a_healthy_customer_gets_no_activity(self):
         self.other._c360_measure_health(self.now)
         self.assertEqual(self.other.c360_health, 100)
