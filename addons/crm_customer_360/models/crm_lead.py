@@ -47,7 +47,6 @@ class CrmLead(models.Model):
         the outcome being predicted."""
         columns = super()._scoring_extra_columns(rows, now)
         facts = self._c360_scoring_facts(rows)
-        _ = self.env._
 
         def value(row, key, default=None):
             return facts.get(row["id"], {}).get(key, default)
@@ -55,58 +54,58 @@ class CrmLead(models.Model):
         return columns + [
             features.Column(
                 "erp_customer",
-                _("Already a customer"),
+                self.env._("Already a customer"),
                 features.BOOL,
                 [bool(value(r, "orders", 0)) for r in rows],
             ),
             features.Column(
                 "erp_revenue_12m",
-                _("Revenue of the last 12 months"),
+                self.env._("Revenue of the last 12 months"),
                 features.LOG,
                 [value(r, "revenue", 0.0) for r in rows],
-                describe=_("{value:,.0f} bought in the last 12 months"),
+                describe=self.env._("{value:,.0f} bought in the last 12 months"),
             ),
             features.Column(
                 "erp_orders",
-                _("Orders placed"),
+                self.env._("Orders placed"),
                 features.LOG,
                 [value(r, "orders", 0) for r in rows],
-                describe=_("{value:g} orders placed"),
+                describe=self.env._("{value:g} orders placed"),
             ),
             features.Column(
                 "erp_days_since_order",
-                _("Days since the last order"),
+                self.env._("Days since the last order"),
                 features.LOG,
                 [value(r, "days_since_order") for r in rows],
-                describe=_("last order {value:.0f} days ago"),
+                describe=self.env._("last order {value:.0f} days ago"),
             ),
             features.Column(
                 "erp_late_share",
-                _("Share of invoices paid late"),
+                self.env._("Share of invoices paid late"),
                 features.NUMERIC,
                 [value(r, "late_share") for r in rows],
-                describe=_("{value:.0%} of the invoices paid late"),
+                describe=self.env._("{value:.0%} of the invoices paid late"),
             ),
             features.Column(
                 "erp_overdue",
-                _("Overdue amount"),
+                self.env._("Overdue amount"),
                 features.LOG,
                 [value(r, "overdue", 0.0) for r in rows],
-                describe=_("{value:,.0f} overdue"),
+                describe=self.env._("{value:,.0f} overdue"),
             ),
             features.Column(
                 "erp_tickets_open",
-                _("Open support tickets"),
+                self.env._("Open support tickets"),
                 features.LOG,
                 [value(r, "tickets_open", 0) for r in rows],
-                describe=_("{value:g} support tickets open"),
+                describe=self.env._("{value:g} support tickets open"),
             ),
             features.Column(
                 "erp_rating",
-                _("Support satisfaction"),
+                self.env._("Support satisfaction"),
                 features.NUMERIC,
                 [value(r, "rating") for r in rows],
-                describe=_("support rated {value:.1f} out of 5"),
+                describe=self.env._("support rated {value:.1f} out of 5"),
             ),
         ]
 

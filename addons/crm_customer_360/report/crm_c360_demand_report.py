@@ -36,7 +36,7 @@ class CrmC360DemandReport(models.Model):
         "uom.uom": ["factor"],
     }
 
-    product_id = fields.Many2one("product.product", string="Product", readonly=True)
+    product_id = fields.Many2one("product.product", readonly=True)
     product_tmpl_id = fields.Many2one("product.template", string="Product Template", readonly=True)
     lead_id = fields.Many2one("crm.lead", string="Opportunity", readonly=True)
     order_id = fields.Many2one("sale.order", string="Quotation", readonly=True)
@@ -44,12 +44,11 @@ class CrmC360DemandReport(models.Model):
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
-    warehouse_id = fields.Many2one("stock.warehouse", string="Warehouse", readonly=True)
+    warehouse_id = fields.Many2one("stock.warehouse", readonly=True)
     date = fields.Date(string="Expected Month", readonly=True)
     probability = fields.Float(readonly=True, aggregator="avg")
     quantity = fields.Float(string="Quoted Quantity", readonly=True, aggregator="sum", digits="Product Unit")
     expected_quantity = fields.Float(
-        string="Expected Quantity",
         readonly=True,
         aggregator="sum",
         digits="Product Unit",

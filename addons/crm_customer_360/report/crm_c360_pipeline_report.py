@@ -44,9 +44,9 @@ class CrmC360PipelineReport(models.Model):
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
-    stage_id = fields.Many2one("crm.stage", string="Stage", readonly=True)
-    lost_reason_id = fields.Many2one("crm.lost.reason", string="Lost Reason", readonly=True)
-    source_id = fields.Many2one("utm.source", string="Source", readonly=True)
+    stage_id = fields.Many2one("crm.stage", readonly=True)
+    lost_reason_id = fields.Many2one("crm.lost.reason", readonly=True)
+    source_id = fields.Many2one("utm.source", readonly=True)
     lead_type = fields.Selection([("lead", "Lead"), ("opportunity", "Opportunity")], string="Type", readonly=True)
     won_status = fields.Selection(WON_STATUSES, string="Outcome", readonly=True)
     create_date = fields.Datetime(string="Created On", readonly=True)
@@ -56,10 +56,8 @@ class CrmC360PipelineReport(models.Model):
         "(its creation date when none is expected): the axis of forecast against actual.",
     )
     nbr = fields.Integer(string="Count", readonly=True, aggregator="sum")
-    expected_revenue = fields.Float(string="Expected Revenue", readonly=True, aggregator="sum")
-    forecast = fields.Float(
-        string="Forecast", readonly=True, aggregator="sum", help="Weighted revenue of the open opportunities."
-    )
+    expected_revenue = fields.Float(readonly=True, aggregator="sum")
+    forecast = fields.Float(readonly=True, aggregator="sum", help="Weighted revenue of the open opportunities.")
     actual = fields.Float(string="Won Revenue", readonly=True, aggregator="sum")
     conversion_rate = fields.Float(
         string="Converted to Opportunity (%)",
