@@ -87,5 +87,7 @@ class TestScoringFacts(Customer360Common):
         model = models[:1]
         self.assertLessEqual(set(ERP_COLUMNS), {spec["key"] for spec in model.payload["featurizer"]["specs"]})
         self.assertGreater(model.auc, 0.9)
+        self.assertTrue(model.erp_facts_used)
+        self.assertEqual(model.auc, model.auc_with_erp)
         self.assertLess(model.auc_without_erp, 0.75)
         self.assertIn("takes the AUC", model.report_html)

@@ -12,7 +12,7 @@ class Customer360TourMixin:
             cls.env,
             "tour_c360",
             groups="sales_team.group_sale_manager,account.group_account_invoice,stock.group_stock_user,"
-            "support_desk.group_support_user",
+            "support_desk.group_support_manager",
         )
         cls.acme = cls.env["res.partner"].create({"name": "Tour Acme", "is_company": True})
         other = cls.env["res.partner"].create({"name": "Tour Other", "is_company": True})
