@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import fields, models
 
 
@@ -20,17 +22,17 @@ class StockWarehouseOrderpoint(models.Model):
             return
         today = fields.Date.context_today(self)
         until = max((op.lead_horizon_date or today for op in self), default=today)
-        rows = Demand._read_group(
+        demand = defaultdict(list)  # product id -> [(warehouse, month, quantity)]
+        for product, warehouse, month, quantity in Demand._read_group(
             [("product_id", "in", self.product_id.ids), ("date", "<=", until)],
             ["product_id", "warehouse_id", "date:day"],
             ["expected_quantity:sum"],
-        )
+        ):
+            demand[product.id].append((warehouse, month, quantity))
         for orderpoint in self:
             horizon = orderpoint.lead_horizon_date or today
             orderpoint.c360_pipeline_demand = sum(
                 quantity
-                for product, warehouse, month, quantity in rows
-                if product == orderpoint.product_id
-                and (not warehouse or warehouse == orderpoint.warehouse_id)
-                and month <= horizon
+                for warehouse, month, quantity in demand[orderpoint.product_id.id]
+                if (not warehouse or warehouse == orderpoint.warehouse_id) and month <= horizon
             )
