@@ -57,6 +57,10 @@ CITIES = {
 }
 COUNTRY_EFFECT = {"fr": 0.3, "be": 0.2, "de": 0.1, "us": -0.2, "gb": 0.0, "es": -0.3, "it": -0.1, "nl": 0.2}
 FREE_MAIL = ("gmail.com", "hotmail.com", "yahoo.com", "outlook.com")
+# The change of the odds (logit) of a deal with a company that has already bought: more likely
+# won, unless the company pays late. Only the ERP's facts (orders, late invoices) show them.
+REPEAT_CUSTOMER_EFFECT = 1.2
+SLOW_PAYER_EFFECT = -1.2
 SOURCES = (("Website", 0.6), ("Referral", 1.0), ("Trade fair", -0.4), ("Cold call", -0.8), ("Newsletter", 0.1))
 MEDIUMS = ("Website", "Email", "Phone", "Direct")
 CAMPAIGNS = ("Spring launch", "Autumn promo", "Partner program")
@@ -341,14 +345,18 @@ def lead_plan(seed, leads, companies, company_country, contacts_by_company, now,
             + (0.4 if company_id else 0.0)
         )
         p_win = 1 / (1 + math.exp(-logit))
+        draw = None  # the draw that decided won or lost (kept for the repeat business below)
         if open_share is not None:
-            outcome = "open" if rng.random() < open_share else ("won" if rng.random() < p_win else "lost")
+            outcome = "open" if rng.random() < open_share else None
         elif age_days < 45 and rng.random() < 0.8:
             outcome = "open"
         elif rng.random() < 0.35 and age_days < 200:
             outcome = "open"
         else:
-            outcome = "won" if rng.random() < p_win else "lost"
+            outcome = None
+        if outcome is None:
+            draw = rng.random()
+            outcome = "won" if draw < p_win else "lost"
         plan.append(
             {
                 "index": i,
@@ -374,9 +382,54 @@ def lead_plan(seed, leads, companies, company_country, contacts_by_company, now,
                 "user": rng.randrange(5),
                 "team": rng.randrange(2),
                 "phone": rng.random() < 0.55,
+                "logit": logit,
+                "draw": draw,
             }
         )
+    _repeat_business(plan, companies, now, ordered_cap(leads))
     return plan
+
+
+def ordered_cap(leads):
+    """How many won opportunities become orders (the ERP history; each order is delivered,
+    invoiced and mostly paid through the ORM, so their number is bounded)."""
+    return max(20, min(300, int(3 * math.sqrt(leads))))
+
+
+def slow_payers(companies):
+    """One company in four pays its invoices late, or not at all."""
+    return set(companies[::4])
+
+
+def _repeat_business(plan, companies, now, cap):
+    """What the ERP knows changes the odds, in time order: once a company has bought (one of
+    its won opportunities became an order), its next deals are likelier won, unless it pays
+    late, which makes them less likely. The draws of the plan are kept, so the leads of
+    companies that never bought keep their outcome.
+
+    Marks the won opportunities that become orders (``ordered``): the first won deal of each
+    company while ``cap`` allows, then others spread over the two years up to ``cap``."""
+    slow = slow_payers(companies)
+    customer_since = {}
+    ordered = 0
+    for item in sorted(plan, key=lambda item: item["created"]):
+        item["closed_at"] = min(item["created"] + timedelta(days=item["close_after"]), now - timedelta(hours=1))
+        item["ordered"] = False
+        known = item["company_id"] and not item["free_mail"]  # the ERP recognises the company
+        since = customer_since.get(item["company_id"]) if known else None
+        if item["draw"] is not None and since and since < item["created"]:
+            effect = SLOW_PAYER_EFFECT if item["company_id"] in slow else REPEAT_CUSTOMER_EFFECT
+            item["outcome"] = "won" if item["draw"] < 1 / (1 + math.exp(-(item["logit"] + effect))) else "lost"
+        if item["outcome"] == "won" and known and item["company_id"] not in customer_since and ordered < cap:
+            item["ordered"] = True
+            ordered += 1
+            customer_since[item["company_id"]] = item["closed_at"]
+    spare = [item for item in plan if item["outcome"] == "won" and not item["ordered"] and item["company_id"]]
+    spare = [item for item in spare if not item["free_mail"]]
+    if spare and ordered < cap:
+        stride = max(1, len(spare) // (cap - ordered))
+        for item in sorted(spare, key=lambda item: item["created"])[::stride][: cap - ordered]:
+            item["ordered"] = True
 
 
 @step
@@ -436,8 +489,7 @@ def leads(ctx):
                     else f"{last.lower().replace(' ', '')}-{item['index']}.example"
                 )
             )
-            closed_at = item["created"] + timedelta(days=item["close_after"])
-            closed_at = min(closed_at, ctx.now - timedelta(hours=1))
+            closed_at = item["closed_at"]
             partner_id = item["contact_id"] or company_id or False
             email = f"{first.lower()}.{item['index']}@{domain}".replace("é", "e").replace("ü", "u")
             phone = f"+33 6{item['index']:08d}" if item["phone"] else False
@@ -497,7 +549,9 @@ def leads(ctx):
     params.set_param("crm.pls_start_date", str((ctx.now - timedelta(days=800)).date()))
     env["crm.lead"]._rebuild_pls_frequency_table()
     ctx.checkpoint("Odoo's predictive lead scoring frequencies")
-    ctx.made["won_leads"] = [lead_id for lead_id, item in made if item["outcome"] == "won"]
+    ctx.made["ordered_leads"] = sorted(
+        ((lead_id, item["closed_at"]) for lead_id, item in made if item["ordered"]), key=lambda pair: pair[1]
+    )
     ctx.made["lead_partner"] = {lead_id: item["company_id"] for lead_id, item in made}
 
 
@@ -569,13 +623,15 @@ def _engagement(ctx, pairs, won_stage):
 
 @step
 def sales(ctx):
-    """Quotations, orders, deliveries, invoices and payments for part of the won opportunities."""
+    """Orders, deliveries, invoices and payments for part of the won opportunities, dated when
+    each was won (so that the ERP history of a company precedes its later deals), and a few
+    quotations still open."""
     env, rng = ctx.env, ctx.rng
     if "sale.order" not in env or not ctx.made.get("products"):
         return
-    won = ctx.made.get("won_leads", [])
-    cap = max(20, min(300, int(3 * math.sqrt(ctx.leads))))
-    leads = env["crm.lead"].browse(won[:cap]).with_context(active_test=False)
+    ordered = ctx.made.get("ordered_leads", [])
+    leads = env["crm.lead"].browse([lead_id for lead_id, _closed in ordered]).with_context(active_test=False)
+    closed_at = dict(ordered)
     products = env["product.product"].browse(ctx.made["products"])
     Order = env["sale.order"].with_context(**MAIL_CONTEXT)
     orders_vals = []
@@ -596,22 +652,40 @@ def sales(ctx):
                 "team_id": lead.team_id.id,
             }
         )
-    # a few quotations stay open (draft or sent)
+    # the most recent few stay quotations (draft or sent)
     open_quotes = max(3, len(orders_vals) // 10)
     orders = env["sale.order"]
     for start in range(0, len(orders_vals), 200):
         orders |= Order.create(orders_vals[start : start + 200])
-    quotes, orders = orders[:open_quotes], orders[open_quotes:]
+    orders, quotes = orders[:-open_quotes], orders[-open_quotes:]
     quotes[: len(quotes) // 2].write({"state": "sent"})
     ctx.count("sale.order", len(quotes) + len(orders))
+    slow = slow_payers(ctx.made["companies"])
     for start in range(0, len(orders), 100):
         chunk = orders[start : start + 100]
         chunk.action_confirm()
-        _deliver_invoice_pay(ctx, chunk)
+        _backdate_orders(env, chunk, closed_at)
+        _deliver_invoice_pay(ctx, chunk, slow)
         ctx.checkpoint(f"orders {start + len(chunk)}/{len(orders)}")
 
 
-def _deliver_invoice_pay(ctx, orders):
+def _backdate_orders(env, orders, closed_at):
+    """Each order dated when its opportunity was won (confirming dates it now)."""
+    from odoo.tools import SQL  # noqa: PLC0415 - Odoo is imported once the configuration is parsed
+
+    env.flush_all()
+    values = SQL(", ").join(
+        SQL("(%s, %s::timestamp)", order.id, closed_at[order.opportunity_id.id]) for order in orders
+    )
+    env.cr.execute(
+        SQL("UPDATE sale_order SET date_order = v.at FROM (VALUES %s) AS v(id, at) WHERE sale_order.id = v.id", values)
+    )
+    orders.invalidate_recordset(["date_order"])
+
+
+def _deliver_invoice_pay(ctx, orders, slow):
+    """Deliver most orders, invoice them a few days after the order, and have most invoices paid:
+    within terms or a little late, except by the slow payers (late, or still due)."""
     env, rng = ctx.env, ctx.rng
     delivered = orders.filtered(lambda o: rng.random() < 0.85)
     pickings = delivered.picking_ids.filtered(lambda p: p.state not in ("done", "cancel"))
@@ -626,23 +700,30 @@ def _deliver_invoice_pay(ctx, orders):
     invoiceable = delivered.filtered(lambda o: o.invoice_status == "to invoice")
     if not invoiceable:
         return
+    today = ctx.now.date()
     invoices = invoiceable.with_context(**MAIL_CONTEXT)._create_invoices(grouped=True)
     for invoice in invoices:
-        invoice_date = (ctx.now - timedelta(days=rng.randint(5, 200))).date()
+        order = invoice.invoice_line_ids.sale_line_ids.order_id[:1]
+        invoice_date = min(order.date_order.date() + timedelta(days=rng.randint(1, 15)), today)
         invoice.write({"invoice_date": invoice_date, "invoice_date_due": invoice_date + timedelta(days=30)})
     invoices.action_post()
     ctx.count("account.move", len(invoices))
-    to_pay = invoices.filtered(lambda m: rng.random() < 0.7)
-    if len(invoices) > 1 and to_pay == invoices:
-        to_pay = to_pay[1:]  # some money is always still due
-    if to_pay:
+    payments = 0
+    for invoice in invoices:
+        if invoice.commercial_partner_id.id in slow:
+            paid, delay = rng.random() < 0.4, rng.randint(45, 120)
+        else:
+            paid, delay = rng.random() < 0.9, rng.randint(10, 40)
+        payment_date = invoice.invoice_date + timedelta(days=delay)
+        if not paid or payment_date > today:
+            continue  # still due
         wizard = (
             env["account.payment.register"]
-            .with_context(active_model="account.move", active_ids=to_pay.ids, **MAIL_CONTEXT)
-            .create({"group_payment": False})
+            .with_context(active_model="account.move", active_ids=invoice.ids, **MAIL_CONTEXT)
+            .create({"payment_date": payment_date})
         )
-        payments = wizard._create_payments()
-        ctx.count("account.payment", len(payments))
+        payments += len(wizard._create_payments())
+    ctx.count("account.payment", payments)
 
 
 SUPPORT_SUBJECTS = (
