@@ -739,6 +739,8 @@ SUPPORT_SUBJECTS = (
     "Refund not received",
 )
 
+ORDER_SUBJECTS = ("Where is my parcel?", "Damaged goods on delivery", "Missing item in the order")
+
 
 def _support_calendar(env, name, tz, day_hours):
     """A working calendar, made once: ``day_hours`` are (from, to) pairs for Monday to Friday."""
@@ -845,6 +847,12 @@ def tickets(ctx):
     contacts = [contact for ids in ctx.made["contacts_by_company"].values() for contact in ids]
     stages = {xmlid: _xmlid(env, f"support_desk.stage_{xmlid}").id for xmlid in ("new", "in_progress", "waiting")}
     types = env["support.ticket.type"].search([]).ids
+    # A customer asking about an order quotes its reference (the latest order of its company).
+    last_order = {}
+    if "sale.order" in env:
+        for order in env["sale.order"].search([("state", "=", "sale")], order="date_order, id"):
+            last_order[order.partner_id.commercial_partner_id.id] = order.name
+    company_of = {contact: company for company, ids in ctx.made["contacts_by_company"].items() for contact in ids}
     Ticket = env["support.ticket"].with_context(**MAIL_CONTEXT)
     made = env["support.ticket"]
     for start in range(0, count, BATCH):
@@ -854,10 +862,13 @@ def tickets(ctx):
             # Half of the tickets answered below were opened in the last half hour: their first
             # reply meets any target (the shortest is an hour), whatever the time of day or week.
             minutes = rng.randint(0, 30) if index < count // 6 else rng.randint(0, 4 * 24 * 60)
+            subject, contact = rng.choice(SUPPORT_SUBJECTS), rng.choice(contacts)
+            if subject in ORDER_SUBJECTS and company_of[contact] in last_order:
+                subject = f"{subject} (order {last_order[company_of[contact]]})"
             vals_list.append(
                 {
-                    "name": rng.choice(SUPPORT_SUBJECTS),
-                    "partner_id": rng.choice(contacts),
+                    "name": subject,
+                    "partner_id": contact,
                     "team_id": rng.choice(teams).id,
                     "stage_id": stages[stage],
                     "priority": rng.choices("0123", (0.6, 0.25, 0.1, 0.05))[0],
@@ -885,6 +896,15 @@ def tickets(ctx):
     # the SLA check settles the clocks already past their deadline (and escalates them)
     env["support.ticket.sla"].with_context(**MAIL_CONTEXT)._cron_check(commit=ctx.commit)
     ctx.checkpoint("SLA check")
+
+
+@step
+def health(ctx):
+    """Measure every customer's health on the history just made (the nightly cron does it then)."""
+    if "c360_health" not in ctx.env["res.partner"]._fields:
+        return
+    ctx.env["res.partner"]._cron_c360_health(commit=ctx.commit)
+    ctx.checkpoint("customer health")
 
 
 @step

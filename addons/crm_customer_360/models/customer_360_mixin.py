@@ -23,8 +23,9 @@ class Customer360Mixin(models.AbstractModel):
         """The fields :meth:`_c360_partner` reads: changing one in a form refreshes the summary."""
         return ["partner_id"]
 
-    def _c360_context(self):
-        """What this record adds to its customer's summary (e.g. the order a ticket is about)."""
+    def _c360_contexts(self):
+        """``{record id: what it adds to its customer's summary}`` (e.g. the order a ticket is
+        about), for all these records at once."""
         return {}
 
     @api.depends(lambda self: self._c360_partner_fields())
@@ -34,10 +35,11 @@ class Customer360Mixin(models.AbstractModel):
         for record in self:
             partners |= record._c360_partner()
         summaries = partners._c360_summaries()
+        contexts = self._c360_contexts()
         for record in self:
             partner = record._c360_partner()
             summary = summaries.get(partner.id)
-            record.c360_summary = dict(summary, **record._c360_context()) if summary else False
+            record.c360_summary = dict(summary, **contexts.get(record.id, {})) if summary else False
 
     def action_c360_open(self, kind):
         """The list behind one figure of the summary."""

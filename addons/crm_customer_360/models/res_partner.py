@@ -237,24 +237,35 @@ class ResPartner(models.Model):
             order="scheduled_date, id",
             limit=DELIVERIES_SHOWN,
         )
+        result = defaultdict(list)
+        for row, picking in zip(self._c360_delivery_rows(pickings), pickings, strict=True):
+            result[picking.partner_id.commercial_partner_id.id].append(row)
+        for rows in result.values():
+            rows.sort(key=lambda r: not r["late"])
+        return result
+
+    @api.model
+    def _c360_delivery_rows(self, pickings):
+        """One row per delivery, in the order given: its status, and the day it is planned for (or
+        the day it left); late when still open after its planned day."""
         states = dict(pickings._fields["state"]._description_selection(self.env))
         late_before = self._c360_late_before()
-        result = defaultdict(list)
+        rows = []
         for picking in pickings:
-            result[picking.partner_id.commercial_partner_id.id].append(
+            done = picking.state == "done"
+            planned = picking.scheduled_date
+            rows.append(
                 {
                     "id": picking.id,
                     "name": picking.name,
                     "origin": picking.origin or "",
                     "state": picking.state,
                     "state_label": states.get(picking.state, picking.state),
-                    "scheduled": format_date(self.env, picking.scheduled_date),
-                    "late": bool(picking.scheduled_date and picking.scheduled_date < late_before),
+                    "scheduled": format_date(self.env, picking.date_done if done else planned),
+                    "late": bool(picking.state in OPEN_PICKING_STATES and planned and planned < late_before),
                 }
             )
-        for rows in result.values():
-            rows.sort(key=lambda r: not r["late"])
-        return result
+        return rows
 
     # ------------------------------------------------------------------
     # The lists behind the figures

@@ -1,6 +1,7 @@
 from . import test_settings
 from . import test_health_engine
 from . import test_summary
+from . import test_ticket_order
 from . import test_health
 from . import test_scoring_facts
 from . import test_tour

@@ -52,6 +52,11 @@ class Customer360TourMixin:
         )
         invoice.action_post()
         cls.ticket = cls.env["support.ticket"].create({"name": "Where is my parcel?", "partner_id": cls.acme.id})
+        # the customer quotes the reference of its other order (not late): the ticket is about it
+        cls.order_ticket = cls.env["support.ticket"].create(
+            {"name": f"Where is my order {orders[1].name}?", "partner_id": cls.acme.id}
+        )
+        assert cls.order_ticket.sale_order_id == orders[1]
 
     def _partner_then_ticket(self):
         self.start_tour(
@@ -62,6 +67,11 @@ class Customer360TourMixin:
         self.start_tour(
             f"/odoo/action-support_desk.action_support_ticket/{self.ticket.id}",
             "crm_customer_360_ticket_tour",
+            login="tour_c360",
+        )
+        self.start_tour(
+            f"/odoo/action-support_desk.action_support_ticket/{self.order_ticket.id}",
+            "crm_customer_360_ticket_order_tour",
             login="tour_c360",
         )
         self.start_tour(

@@ -19,8 +19,8 @@ registry.category("web_tour.tours").add("crm_customer_360_partner_tour", {
             trigger: ".o_c360_tile.o_c360_alert[data-kind='invoices_overdue']",
         },
         {
-            content: "An open ticket",
-            trigger: ".o_c360_tile[data-kind='tickets'] .o_c360_value:contains('1')",
+            content: "Two open tickets",
+            trigger: ".o_c360_tile[data-kind='tickets'] .o_c360_value:contains('2')",
         },
         {
             content: "Open the orders",
@@ -70,6 +70,27 @@ registry.category("web_tour.tours").add("crm_customer_360_ticket_tour", {
         {
             content: "The delivery's form",
             trigger: ".o_form_view .o_field_widget[name='picking_type_id']",
+        },
+    ],
+});
+
+/**
+ * A ticket about an order (the customer quoted its reference): the deliveries listed are that
+ * order's only, here one on time, and the order is named above them.
+ */
+registry.category("web_tour.tours").add("crm_customer_360_ticket_order_tour", {
+    steps: () => [
+        {
+            content: "The ticket names its order",
+            trigger: ".o_field_widget[name='sale_order_id'] input:value(/S\\d+/)",
+        },
+        {
+            content: "The deliveries are those of the order",
+            trigger: ".o_c360_order:contains('Deliveries of the order')",
+        },
+        {
+            content: "Only the order's delivery, not the customer's late one",
+            trigger: ".o_c360_deliveries:not(:has(.o_c360_delivery.text-danger)) .o_c360_delivery:only-child",
         },
     ],
 });
