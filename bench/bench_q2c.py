@@ -174,6 +174,7 @@ def odoo_call_clock(env):
         (type(env["stock.picking"]), "button_validate"),
         (type(env["account.move"]), "action_post"),
         (type(env["account.move.line"]), "reconcile"),
+        (type(env["account.move.line"]), "_reconcile_plan"),
         (type(env["crm.lead"]), "action_set_won"),
         (type(env["sale.order"]), "action_lock"),
     ]
@@ -275,12 +276,13 @@ def run_bare(env, orders, batch):
         pickings.with_context(skip_backorder=True, picking_ids_not_to_backorder=[], skip_sms=True).button_validate()
         invoices = chunk._create_invoices(grouped=True, final=True)
         invoices.action_post()
-        for invoice in invoices:
-            payment = payment_of[invoice.invoice_origin]
-            lines = (invoice.line_ids | payment.move_id.line_ids).filtered(
+        plan = [
+            (invoice.line_ids | payment_of[invoice.invoice_origin].move_id.line_ids).filtered(
                 lambda line: line.account_type == "asset_receivable" and not line.reconciled
             )
-            lines.reconcile()
+            for invoice in invoices
+        ]
+        env["account.move.line"]._reconcile_plan(plan)
         chunk.action_lock()
         env.cr.commit()
 

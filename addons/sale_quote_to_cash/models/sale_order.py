@@ -1084,6 +1084,7 @@ class SaleOrder(models.Model):
         payments = payments.filtered(lambda pay: pay.move_id or not pay.invoice_ids)
         of_partner = payments.grouped("partner_id")
         messages = {}
+        plan = []
         taken = self.env["account.payment"]
         for order in orders:
             tx_payments = order.transaction_ids.filtered(lambda tx: tx.state == "done").payment_id
@@ -1106,8 +1107,7 @@ class SaleOrder(models.Model):
                 lambda line, acc=receivable.account_id: line.account_id in acc and not line.reconciled
             )
             if lines:
-                own = receivable.filtered(lambda line, inv=order_invoices: line.move_id in inv)
-                (own | lines).reconcile()
+                plan.append(receivable.filtered(lambda line, inv=order_invoices: line.move_id in inv) | lines)
             if moveless := meant.filtered(lambda pay: not pay.move_id):
                 order_invoices.matched_payment_ids |= moveless
             taken |= meant
@@ -1116,6 +1116,10 @@ class SaleOrder(models.Model):
                 payments=", ".join(meant.mapped("name")),
                 invoices=", ".join(order_invoices.mapped("name")),
             )
+        if plan:
+            # Each order's invoice lines and payment lines are reconciled together, all the
+            # orders of the batch in one pass (as Odoo's payment wizard does for a batch).
+            self.env["account.move.line"]._reconcile_plan(plan)
         return messages
 
     # --- lock ----------------------------------------------------------------------
