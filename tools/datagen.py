@@ -13,7 +13,11 @@ service), salespeople and teams, two years of leads and opportunities with
 won and lost outcomes that depend on their facts (source, country, email,
 amount, engagement: learnable, with noise), lost reasons, emails and
 activities, then quotations, orders, deliveries, invoices and payments for
-part of the won opportunities (some invoices left unpaid and overdue).
+part of the won opportunities, dated when each was won (some invoices left
+unpaid and overdue). What the ERP knows changes the odds of later deals: a
+company that has bought wins more often, unless it is one of the slow payers.
+Support tickets follow (those about a parcel quote the customer's latest
+order), then every customer's health is measured and the leads are scored.
 
 The work is a list of steps (:data:`STEPS`); each takes the shared
 :class:`Context` and skips itself when the models it needs are not installed.
