@@ -49,7 +49,9 @@ class SupportTicket(models.Model):
                 rows[picking.sale_id.id].append(row)
         contexts = {}
         for ticket in self.filtered("sale_order_id"):
-            context = {"order_name": ticket.sale_order_id.display_name}
+            # sudo: the order's reference only, which the ticket's own Sales Order field shows
+            # to whoever reads the ticket (a support agent may have no sales rights).
+            context = {"order_name": ticket.sale_order_id.sudo().display_name}
             if Picking.has_access("read"):
                 context["delivery_list"] = sorted(rows[ticket.sale_order_id.id], key=lambda row: not row["late"])
             contexts[ticket.id] = context

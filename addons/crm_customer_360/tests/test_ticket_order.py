@@ -56,6 +56,10 @@ class TestTicketOrder(Customer360Common):
             }
         )
         self.assertFalse(agent.has_group("sales_team.group_sale_salesman"))
+        self.assertFalse(
+            self.env["sale.order"].with_user(agent).has_access("read"),
+            agent.group_ids.mapped("full_name"),
+        )
         ticket = (
             self.env["support.ticket"]
             .with_user(agent)
@@ -64,6 +68,17 @@ class TestTicketOrder(Customer360Common):
             )
         )
         self.assertEqual(ticket.sudo().sale_order_id, self.pending)
+        # the agent reads the ticket and its summary: the order's reference, no sales figures
+        self.env.invalidate_all()
+        self.assertEqual(ticket.read(["sale_order_id"])[0]["sale_order_id"], (self.pending.id, self.pending.name))
+        self.env.invalidate_all()  # nothing of the order left in the cache by the read above
+        summary = self.summary(ticket)
+        self.assertEqual(summary["order_name"], self.pending.name)
+        self.assertEqual(summary["orders"], 0)
+        self.assertFalse(summary["delivery_list"])  # nor deliveries without the inventory rights
+        agent.group_ids |= self.env.ref("stock.group_stock_user")
+        summary = self.summary(ticket)
+        self.assertEqual([row["name"] for row in summary["delivery_list"]], self.pending.picking_ids.mapped("name"))
 
     def test_the_ticket_shows_its_orders_deliveries_shipped_ones_too(self):
         ticket = self.make_ticket(self.ann, name=f"Parcel {self.shipped.name}")
