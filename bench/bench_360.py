@@ -66,35 +66,31 @@ def analyze(cr, table):
     cr.execute(f'ANALYZE "{table}"')
 
 
-def clone(cr, table, template_id, count, overrides):
-    """``count`` copies of row ``template_id`` of ``table``; ``overrides`` maps a column to an SQL
-    expression of ``g`` (1..count) and of the template row ``t``. Returns the new ids in order."""
+def clone_rows(cr, table, template_id, rows, param, overrides):
+    """Copies of row ``template_id`` of ``table``, one per row ``p`` of the SQL ``rows`` (given
+    ``param``; ``p.g`` is its rank); ``overrides`` maps a column to an SQL expression of ``p`` and
+    of the template row ``t``. Returns the new ids in order."""
     cols = columns_of(cr, table)
     select = ", ".join(overrides.get(c, f't."{c}"') for c in cols)
     cr.execute(
         f'INSERT INTO "{table}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in cols)}) '  # noqa: S608
         f'WITH t AS MATERIALIZED (SELECT * FROM "{table}" WHERE id = %s) '
-        f"SELECT {select} FROM t, generate_series(1, %s) g ORDER BY g RETURNING id",
-        [template_id, count],
+        f"SELECT {select} FROM t, {rows} ORDER BY p.g RETURNING id",
+        [template_id, param],
     )
     ids = [row[0] for row in cr.fetchall()]
     analyze(cr, table)
     return ids
+
+
+def clone(cr, table, template_id, count, overrides):
+    """``count`` copies of row ``template_id`` (``p.g``: 1..count)."""
+    return clone_rows(cr, table, template_id, "generate_series(1, %s) AS p(g)", count, overrides)
 
 
 def clone_for(cr, table, template_id, partner_ids, overrides):
     """A copy of row ``template_id`` per id of ``partner_ids`` (``p.id``, its rank ``p.g``)."""
-    cols = columns_of(cr, table)
-    select = ", ".join(overrides.get(c, f't."{c}"') for c in cols)
-    cr.execute(
-        f'INSERT INTO "{table}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in cols)}) '  # noqa: S608
-        f'WITH t AS MATERIALIZED (SELECT * FROM "{table}" WHERE id = %s) '
-        f"SELECT {select} FROM t, unnest(%s::int[]) WITH ORDINALITY AS p(id, g) ORDER BY p.g RETURNING id",
-        [template_id, partner_ids],
-    )
-    ids = [row[0] for row in cr.fetchall()]
-    analyze(cr, table)
-    return ids
+    return clone_rows(cr, table, template_id, "unnest(%s::int[]) WITH ORDINALITY AS p(id, g)", partner_ids, overrides)
 
 
 def clone_children(cr, table, fk, template_parent, new_parents, overrides=None):
@@ -156,7 +152,7 @@ def copy_history(env, partner, orders, invoices, tickets, deliveries, spread_day
             "sale_order",
             order.id,
             orders - 1,
-            {"name": "t.name || '/' || g", "date_order": f"t.date_order - (g %% {spread_days}) * INTERVAL '1 day'"},
+            {"name": "t.name || '/' || p.g", "date_order": f"t.date_order - (p.g %% {spread_days}) * INTERVAL '1 day'"},
         )
         clone_children(cr, "sale_order_line", "order_id", order.id, new)
     if invoices > 1:
@@ -166,18 +162,18 @@ def copy_history(env, partner, orders, invoices, tickets, deliveries, spread_day
             invoice.id,
             invoices - 1,
             {
-                "name": "t.name || '/' || g",
-                "invoice_date": "t.invoice_date - (g %% 700) * INTERVAL '1 day'",
-                "invoice_date_due": "t.invoice_date_due - (g %% 700) * INTERVAL '1 day'",
-                "date": "t.date - (g %% 700) * INTERVAL '1 day'",
+                "name": "t.name || '/' || p.g",
+                "invoice_date": "t.invoice_date - (p.g %% 700) * INTERVAL '1 day'",
+                "invoice_date_due": "t.invoice_date_due - (p.g %% 700) * INTERVAL '1 day'",
+                "date": "t.date - (p.g %% 700) * INTERVAL '1 day'",
             },
         )
         clone_children(cr, "account_move_line", "move_id", invoice.id, new)
     if tickets > 1:
-        clone(cr, "support_ticket", ticket.id, tickets - 1, {"number": "t.number || '/' || g"})
+        clone(cr, "support_ticket", ticket.id, tickets - 1, {"number": "t.number || '/' || p.g"})
     picking = order.picking_ids[:1]
     if deliveries > 1 and picking:
-        clone(cr, "stock_picking", picking.id, deliveries - 1, {"name": "t.name || '/' || g"})
+        clone(cr, "stock_picking", picking.id, deliveries - 1, {"name": "t.name || '/' || p.g"})
     env.invalidate_all()
 
 
@@ -205,7 +201,7 @@ def make_data(env, customers):
     order, invoice, ticket = make_templates(env, template)
     env.flush_all()
     cr = env.cr
-    ids = clone(cr, "res_partner", template.id, customers - 1, {"name": "t.name || ' ' || g", "email": "NULL"})
+    ids = clone(cr, "res_partner", template.id, customers - 1, {"name": "t.name || ' ' || p.g", "email": "NULL"})
     cr.execute(
         "UPDATE res_partner p SET commercial_partner_id = p.id, complete_name = p.name"
         " FROM unnest(%s::int[]) AS u(id) WHERE p.id = u.id",

@@ -428,8 +428,11 @@ def _repeat_business(plan, companies, now, cap):
             item["ordered"] = True
             ordered += 1
             customer_since[item["company_id"]] = item["closed_at"]
-    spare = [item for item in plan if item["outcome"] == "won" and not item["ordered"] and item["company_id"]]
-    spare = [item for item in spare if not item["free_mail"]]
+    spare = [
+        item
+        for item in plan
+        if item["outcome"] == "won" and not item["ordered"] and item["company_id"] and not item["free_mail"]
+    ]
     if spare and ordered < cap:
         stride = max(1, len(spare) // (cap - ordered))
         for item in sorted(spare, key=lambda item: item["created"])[::stride][: cap - ordered]:

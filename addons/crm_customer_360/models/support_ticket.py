@@ -39,8 +39,9 @@ class SupportTicket(models.Model):
         if not orders:
             return {}
         Picking = self.env["stock.picking"]
+        can_read_pickings = Picking.has_access("read")
         rows = defaultdict(list)
-        if Picking.has_access("read"):
+        if can_read_pickings:
             pickings = Picking.search(
                 [("sale_id", "in", orders.ids), ("picking_type_code", "=", "outgoing"), ("state", "!=", "cancel")],
                 order="scheduled_date, id",
@@ -52,7 +53,7 @@ class SupportTicket(models.Model):
             # sudo: the order's reference only, which the ticket's own Sales Order field shows
             # to whoever reads the ticket (a support agent may have no sales rights).
             context = {"order_name": ticket.sale_order_id.sudo().display_name}
-            if Picking.has_access("read"):
+            if can_read_pickings:
                 context["delivery_list"] = sorted(rows[ticket.sale_order_id.id], key=lambda row: not row["late"])
             contexts[ticket.id] = context
         return contexts
