@@ -1,7 +1,7 @@
 {
     "name": "Support Desk",
     "summary": "Support tickets from email and portal with business-hours SLAs, warnings and escalations",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.2.1",
     "category": "Services/Support",
     "license": "LGPL-3",
     "author": "CRM Suite Contributors",

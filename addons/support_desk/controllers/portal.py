@@ -5,6 +5,8 @@ from odoo.http import request
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
+from ..models.support_ticket import DESCRIPTION_MAX_LENGTH, SUBJECT_MAX_LENGTH
+
 OPEN_DOMAIN = [("is_closed", "=", False)]
 CLOSED_DOMAIN = [("is_closed", "=", True)]
 
@@ -83,17 +85,24 @@ class SupportPortal(CustomerPortal):
 
     @http.route("/my/tickets/new", type="http", auth="user", methods=["GET", "POST"], website=True)
     def portal_ticket_new(self, **post):
+        Ticket = request.env["support.ticket"]
         values = self._prepare_portal_layout_values()
-        values.update({"page_name": "support_ticket", "error": {}, "post": post})
+        values.update(
+            {
+                "page_name": "support_ticket",
+                "error": {},
+                "post": post,
+                "subject_max_length": SUBJECT_MAX_LENGTH,
+                "description_max_length": DESCRIPTION_MAX_LENGTH,
+            }
+        )
         if request.httprequest.method == "POST":
             subject = (post.get("subject") or "").strip()
-            description = (post.get("description") or "").strip()
-            if not subject:
-                values["error"]["subject"] = request.env._("Say in a few words what it is about.")
-            if not description:
-                values["error"]["description"] = request.env._("Describe what you need.")
+            # a browser sends line breaks as CRLF: counted as one, as the form's limit counts them
+            description = (post.get("description") or "").replace("\r\n", "\n").strip()
+            values["error"] = Ticket._portal_ticket_errors(subject, description)
             if not values["error"]:
-                ticket = request.env["support.ticket"]._portal_create_ticket(subject, description)
+                ticket = Ticket._portal_create_ticket(subject, description)
                 return request.redirect(ticket.get_portal_url())
         return request.render("support_desk.portal_ticket_new", values)
 

@@ -47,8 +47,10 @@ class MailThread(models.AbstractModel):
             if route[0] != "support.ticket" or route[1]:
                 kept.append(route)
                 continue
-            # an auto-reply to a ticket whose headers were dropped: kept on the ticket its subject names
-            ticket = self.env["support.ticket"]._support_ticket_from_subject(message_dict.get("subject"))
+            # an auto-reply to a ticket whose headers were dropped: kept on the ticket its subject
+            # names, if it belongs there (by the rule of a person's email)
+            team = self.env["support.team"].browse((route[2] or {}).get("team_id"))
+            ticket = self.env["support.ticket"]._support_ticket_to_join(message_dict, team)
             if ticket:
                 kept.append((route[0], ticket.id, *route[2:]))
         if len(kept) < len(routes):

@@ -235,6 +235,7 @@ class SupportTeam(models.Model):
 
     def action_open_tickets(self):
         self.ensure_one()
+        self.check_access("read")  # the action names the team: only for those who may see it
         action = self.env["ir.actions.act_window"]._for_xml_id("support_desk.action_support_ticket")
         action["domain"] = [("team_id", "=", self.id)]
         action["context"] = {"default_team_id": self.id, "search_default_open": 1}

@@ -1,3 +1,4 @@
+import logging
 import re
 from collections import defaultdict
 
@@ -7,11 +8,19 @@ from markupsafe import Markup
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.fields import Domain
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
 
 PRIORITIES = [("0", "Normal"), ("1", "Medium"), ("2", "High"), ("3", "Urgent")]
 CHANNELS = [("email", "Email"), ("portal", "Portal"), ("phone", "Phone"), ("web", "Web Form")]
 # "[TCK/00042]" in a subject: the reply of a mail client that dropped the threading headers
-REFERENCE_IN_SUBJECT = re.compile(r"\[(TCK/\d+)\]")
+REFERENCE_IN_SUBJECT = re.compile(r"\[(TCK/\d{1,12})\]")
+# a reference sits at a subject's start ("Re: Fwd: [TCK/00042] ..."); only this much of it is scanned
+SUBJECT_SCAN_LENGTH = 500
+# the longest subject (portal form, or an email's subject cut to it) and portal description, in characters
+SUBJECT_MAX_LENGTH = 200
+DESCRIPTION_MAX_LENGTH = 64 * 1024
 SLA_STATUSES = [
     ("none", "No SLA"),
     ("on_track", "On Track"),
@@ -202,6 +211,7 @@ class SupportTicket(models.Model):
             vals.setdefault("date_last_stage_update", now)
             vals.setdefault("date_cycle_start", now)
         tickets = super().create(vals_list)
+        tickets._support_follow_customers()
         tickets._assign_automatically()
         for ticket in tickets.filtered("is_closed"):
             ticket.date_closed = now
@@ -214,10 +224,13 @@ class SupportTicket(models.Model):
         if sla_changed:
             # the time used so far is measured by the clock of the team it was used under
             self.sudo().sla_line_ids._checkpoint(now)
+        former_customers = {ticket: ticket.partner_id for ticket in self} if "partner_id" in vals else None
         if "stage_id" not in vals:
             result = super().write(vals)
             if sla_changed:
                 self._sla_refit(now)
+            if former_customers is not None:
+                self._support_customers_changed(former_customers)
             return result
         stage = self.env["support.stage"].browse(vals["stage_id"])
         before = {ticket: (ticket.is_closed, ticket.is_waiting) for ticket in self}
@@ -234,6 +247,8 @@ class SupportTicket(models.Model):
         result = super().write(vals)
         if sla_changed:
             self._sla_refit(now)
+        if former_customers is not None:
+            self._support_customers_changed(former_customers)
         self._sla_stage_changed(before, now)
         return result
 
@@ -262,6 +277,9 @@ class SupportTicket(models.Model):
             tickets.stage_id = stage
 
     def action_reopen(self):
+        # a button any client can call over RPC: refused to whoever may not change the tickets, even
+        # when there is nothing to reopen
+        self.check_access("write")
         for team, tickets in self.filtered("is_closed").grouped("team_id").items():
             tickets.stage_id = self._first_open_stage(team)
 
@@ -270,12 +288,43 @@ class SupportTicket(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
+    def _portal_ticket_errors(self, subject, description):
+        """What keeps a customer's new ticket from being opened, per form field (empty: nothing).
+
+        The sizes are capped here, on the server: the form's own limits are the browser's to ignore,
+        and a description of megabytes would only cost time to whoever handles it.
+        """
+        errors = {}
+        if not subject:
+            errors["subject"] = self.env._("Say in a few words what it is about.")
+        elif len(subject) > SUBJECT_MAX_LENGTH:
+            errors["subject"] = self.env._(
+                "The subject is too long (%(length)s characters): keep it under %(max)s and put the details "
+                "in the description.",
+                length=len(subject),
+                max=SUBJECT_MAX_LENGTH,
+            )
+        if not description:
+            errors["description"] = self.env._("Describe what you need.")
+        elif len(description) > DESCRIPTION_MAX_LENGTH:
+            errors["description"] = self.env._(
+                "The description is too long (%(length)s characters, at most %(max)s): shorten it, "
+                "and send long logs as attachments once the ticket is open.",
+                length=len(description),
+                max=DESCRIPTION_MAX_LENGTH,
+            )
+        return errors
+
+    @api.model
     def _portal_create_ticket(self, subject, description):
         """A ticket the current portal user opens for themselves, in their company's first team."""
+        errors = self._portal_ticket_errors(subject, description)
+        if errors:
+            raise UserError("\n".join(errors.values()))
         partner = self.env.user.partner_id
         company = partner.company_id or self.env.company
         # sudo: a customer has no right to create tickets directly; this one is theirs, with
-        # their own contact as customer, in a team of the company they deal with
+        # their own contact as customer (hence follower), in a team of the company they deal with
         team = self.env["support.team"].sudo().search([("company_id", "=", company.id)], limit=1)
         if not team:
             raise UserError(self.env._("Support does not take tickets online yet: please write to us."))
@@ -292,7 +341,6 @@ class SupportTicket(models.Model):
                 }
             )
         )
-        ticket.message_subscribe(partner_ids=partner.ids)
         return ticket.with_env(self.env)
 
     def _portal_close(self, partner):
@@ -325,19 +373,80 @@ class SupportTicket(models.Model):
 
     @api.model
     def _support_ticket_from_subject(self, subject):
-        """The ticket whose reference (``[TCK/00042]``) a subject carries, if any."""
-        match = REFERENCE_IN_SUBJECT.search(subject or "")
+        """The ticket whose reference (``[TCK/00042]``) a subject carries, if any.
+
+        Only the subject's start is scanned: that is where a reply puts the reference, and an
+        email's subject has no size limit.
+        """
+        match = REFERENCE_IN_SUBJECT.search((subject or "")[:SUBJECT_SCAN_LENGTH])
         return self.search([("number", "=", match.group(1))], limit=1) if match else self.browse()
+
+    def _support_join_refusal(self, author, email, team=None):
+        """Why an email may not join this ticket by the reference in its subject, else ``""``.
+
+        The reference is no proof: anyone can type it. The email joins only if its sender
+        (``author``, a partner, or the normalized ``email``) is the customer, a contact of the
+        customer's company, a follower or an internal user of the ticket's company, and if it
+        came through the alias of a team of the ticket's company (``team``, when given).
+        The reason is for the log, in English.
+        """
+        self.ensure_one()
+        # sudo: who the sender is (their contacts and users, the ticket's followers) must not depend
+        # on the rights of the user the gateway runs as; nothing but the refusal's reason comes out
+        ticket = self.sudo()
+        if team and team.sudo().company_id != ticket.company_id:
+            return "the alias's team belongs to another company"
+        if email and email == tools.email_normalize(ticket.partner_email or ""):
+            return ""
+        senders = author.sudo()
+        if email:
+            senders |= self.env["res.partner"].sudo().search([("email_normalized", "=", email)])
+        if not senders:
+            return "the sender is unknown"
+        if senders & ticket.partner_id or senders & ticket.message_partner_ids:
+            return ""
+        if ticket.commercial_partner_id and ticket.commercial_partner_id in senders.commercial_partner_id:
+            return ""
+        if any(not user.share and ticket.company_id in user.company_ids for user in senders.user_ids):
+            return ""
+        return "the sender is not its customer, a contact of their company, a follower or one of our users"
+
+    @api.model
+    def _support_ticket_to_join(self, msg_dict, team=None):
+        """The ticket an incoming email joins by the reference in its subject, if it belongs there.
+
+        Otherwise none, and the log says why: the email is handled as a new request.
+        """
+        ticket = self._support_ticket_from_subject(msg_dict.get("subject"))
+        if not ticket:
+            return ticket
+        email = tools.email_normalize(msg_dict.get("email_from") or "")
+        author = self.env["res.partner"].browse(msg_dict.get("author_id"))
+        reason = ticket._support_join_refusal(author, email, team)
+        if reason:
+            _logger.info(
+                "Email from %s with Message-Id %s names ticket %s in its subject but does not join it (%s): "
+                "handled as a new request",
+                email or msg_dict.get("email_from"),
+                msg_dict.get("message_id"),
+                ticket.number,
+                reason,
+            )
+            return self.browse()
+        return ticket
 
     @api.model
     def message_new(self, msg_dict, custom_values=None):
-        """An email to a team's alias opens a ticket, or joins the one its subject names."""
-        subject = msg_dict.get("subject") or ""
-        ticket = self._support_ticket_from_subject(subject)
-        if ticket:
-            return ticket
+        """An email to a team's alias opens a ticket, or joins the one its subject names if it belongs there."""
         values = dict(custom_values or {})
         team = self.env["support.team"].browse(values.get("team_id"))
+        ticket = self._support_ticket_to_join(msg_dict, team)
+        if ticket:
+            return ticket
+        subject = (msg_dict.get("subject") or "").strip()
+        if len(subject) > SUBJECT_MAX_LENGTH:
+            # the message keeps the whole subject; the ticket's fits in a list, and in a reply's subject
+            subject = subject[: SUBJECT_MAX_LENGTH - 1].rstrip() + "\N{HORIZONTAL ELLIPSIS}"
         email = tools.email_normalize(msg_dict.get("email_from") or "") or msg_dict.get("email_from")
         partner = self.env["res.partner"].browse(msg_dict.get("author_id"))
         if not partner and email:
@@ -362,6 +471,85 @@ class SupportTicket(models.Model):
         result = super()._message_post_after_hook(message, msg_values)
         self._sla_on_message(message)
         return result
+
+    # ------------------------------------------------------------------
+    # Followers and recipients
+    # ------------------------------------------------------------------
+
+    def _support_follow_customers(self):
+        """Each ticket's customer follows it: a public reply, posted by an agent or by code, reaches them."""
+        tickets = self.filtered(lambda ticket: ticket.partner_id.active)
+        for partner, partner_tickets in tickets.grouped("partner_id").items():
+            # the caller has created or written the tickets: the right to change their followers is checked
+            partner_tickets._message_subscribe(partner_ids=partner.ids)
+
+    def _support_customers_changed(self, former_customers):
+        """The new customer follows; moved to another customer company, the former one's contacts stop.
+
+        Followers receive the ticket's replies. The customer's company may read the ticket on the
+        portal; the company it was filed under by mistake may not, nor receive what follows.
+        """
+        self._support_follow_customers()
+        leaving = defaultdict(list)
+        for ticket, former in former_customers.items():
+            company = former.commercial_partner_id
+            if not company or company == ticket.commercial_partner_id:
+                continue
+            for partner in ticket.message_partner_ids:
+                if partner.partner_share and partner.commercial_partner_id == company:
+                    leaving[partner].append(ticket.id)
+        for partner, ids in leaving.items():
+            self.browse(ids).message_unsubscribe(partner_ids=partner.ids)
+
+    def _message_add_suggested_recipients(self, force_primary_email=False):
+        """The customer alone: not the assignee (a follower already), nor the addresses in copy."""
+        defaults = self._message_add_default_recipients()
+        forced = tools.mail.email_split_and_format_normalize(force_primary_email) if force_primary_email else None
+        return {
+            ticket.id: {
+                "partners": defaults[ticket.id]["partners"],
+                "email_to_lst": forced if forced is not None else defaults[ticket.id]["email_to_lst"],
+            }
+            for ticket in self
+        }
+
+    def _message_get_suggested_recipients_batch(
+        self, reply_discussion=False, reply_message=None, no_create=True, primary_email=False, additional_partners=None
+    ):
+        """A reply is suggested to the ticket's customer and reaches its followers, nobody else.
+
+        Not to the authors, the addressees and the copies of the mails it answers: a stranger who
+        wrote to the ticket, or an address someone put in copy, must not receive its replies.
+        """
+        return super()._message_get_suggested_recipients_batch(
+            reply_discussion=False,
+            reply_message=None,
+            no_create=no_create,
+            primary_email=primary_email,
+            additional_partners=additional_partners,
+        )
+
+    def _notify_get_recipients(self, message, msg_vals=False, **kwargs):
+        """An internal note never reaches a customer's mailbox, not even one named in it."""
+        recipients = super()._notify_get_recipients(message, msg_vals=msg_vals, **kwargs)
+        msg_vals = msg_vals or {}
+        subtype_id = msg_vals["subtype_id"] if "subtype_id" in msg_vals else message.sudo().subtype_id.id
+        internal = msg_vals["is_internal"] if "is_internal" in msg_vals else message.sudo().is_internal
+        if internal or self.env["mail.message.subtype"].browse(subtype_id).sudo().internal:
+            recipients = [recipient for recipient in recipients if not recipient["share"]]
+        return recipients
+
+    def _notify_by_email_get_base_mail_values(self, message, recipients_data, additional_values=None):
+        """Every mail about a ticket has its reference in the subject, so that a reply finds it back."""
+        values = super()._notify_by_email_get_base_mail_values(
+            message, recipients_data, additional_values=additional_values
+        )
+        if len(self) == 1 and self.number != "/":
+            reference = f"[{self.number}]"
+            subject = values.get("subject", message.subject) or ""
+            if reference not in subject:
+                values["subject"] = f"{reference} {subject}" if subject else self.display_name
+        return values
 
     # ------------------------------------------------------------------
     # SLA clocks
@@ -431,6 +619,31 @@ class SupportTicket(models.Model):
                     start = min(ticket.date_cycle_start or now, now)
                     vals_list.append(ticket._sla_line_values(policy, metric, 1, start, start))
         self._sla_open_lines(vals_list)
+
+    @api.model
+    def _sla_start_existing(self, now):
+        """Open tickets without clocks (those of before the SLA engine) get them, as of ``now``.
+
+        The clocks count from the ticket's creation, so that the time already waited counts. A target
+        already missed at ``now`` (the upgrade) is failed as handled: its escalation belongs to
+        the past, and the upgrade raises no priority, reassigns nothing and mails nobody. A clock
+        whose deadline lies after ``now`` runs, warns and escalates like any other.
+        Called by the 1.2 migration.
+        """
+        self.env.cr.execute(
+            SQL("UPDATE support_ticket SET date_cycle_start = create_date WHERE date_cycle_start IS NULL")
+        )
+        self.invalidate_model(["date_cycle_start"])
+        # archived tickets too, but not archived policies: no active_test in the context
+        tickets = self.search([("is_closed", "=", False), ("active", "in", [True, False])]).filtered(
+            lambda ticket: not ticket.sla_line_ids
+        )
+        tickets._sla_start(now)
+        Line = self.env["support.ticket.sla"].sudo()  # sudo: SLA status is the engine's bookkeeping
+        past = Line.search([("ticket_id", "in", tickets.ids), ("state", "=", "ongoing"), ("deadline", "<=", now)])
+        past._fail(now)
+        past.write({"escalated": True})
+        return tickets
 
     def _sla_refit(self, now):
         """Priority, team, type, tags or customer changed: the policy and targets are found anew.

@@ -302,11 +302,15 @@ class SupportTicketSla(models.Model):
         self.env.cr.commit()  # pylint: disable=invalid-commit
         return True
 
-    def _breach(self, now):
-        """The deadline passed with the clock running: the line fails for good, the policy escalates."""
+    def _fail(self, now):
+        """The deadline passed with the clock running: the line fails for good (and keeps counting)."""
         self._checkpoint(now)
         for deadline, lines in self.grouped("deadline").items():
             lines.write({"state": "failed", "date_failed": deadline or now})
+
+    def _breach(self, now):
+        """The deadline passed with the clock running: the line fails, the policy escalates."""
+        self._fail(now)
         self.ticket_id._sla_escalate(self)
 
     def _warn(self, now):

@@ -1,12 +1,25 @@
+import importlib.util
 from datetime import datetime
 
 from odoo import Command
 from odoo.tests import TransactionCase, new_test_user
+from odoo.tools import file_path
 
 
 def at(text):
     """A naive UTC datetime from "YYYY-MM-DD HH:MM"."""
     return datetime.strptime(text, "%Y-%m-%d %H:%M")
+
+
+def run_migration(env, version, from_version, script="post-migration"):
+    """Run one of the addon's migration scripts on the test's cursor, as an upgrade from ``from_version`` would."""
+    path = file_path(f"support_desk/migrations/{version}/{script}.py")
+    spec = importlib.util.spec_from_file_location(f"support_desk_migration_{script}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    env.flush_all()
+    module.migrate(env.cr, from_version)
+    env.invalidate_all()
 
 
 def office_calendars(env):

@@ -1,7 +1,10 @@
 import re
 
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, new_test_user, tagged
+
+from ..models.support_ticket import DESCRIPTION_MAX_LENGTH, SUBJECT_MAX_LENGTH
 
 
 @tagged("post_install", "-at_install")
@@ -63,6 +66,28 @@ class TestSupportPortal(HttpCase):
         self.assertEqual((ticket.partner_id, ticket.channel, ticket.team_id), (self.contact, "portal", self.team))
         self.assertIn(self.contact, ticket.message_partner_ids)
         self.assertIn(ticket.number, response.text)
+
+    def test_huge_description_is_refused_with_a_message(self):
+        description = "My printer prints this line again and again.\n" * 24_000
+        self.assertGreater(len(description), 1_000_000)
+        response = self._post("/my/tickets/new", {"subject": "Printer loops", "description": description})
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("The description is too long", response.text)
+        self.assertIn(f"at most {DESCRIPTION_MAX_LENGTH}", response.text)
+        self.assertFalse(self.env["support.ticket"].search_count([("name", "=", "Printer loops")]), "nothing created")
+
+    def test_long_subject_is_refused_and_limits_hold_on_the_server(self):
+        subject = "Printer " * 50
+        self.assertGreater(len(subject), SUBJECT_MAX_LENGTH)
+        response = self._post("/my/tickets/new", {"subject": subject, "description": "It jams"})
+        self.assertIn("The subject is too long", response.text)
+        self.assertFalse(self.env["support.ticket"].search_count([("description", "ilike", "It jams")]))
+        # the model refuses too, whoever calls it
+        Ticket = self.env["support.ticket"].with_user(self.portal_user)
+        with self.assertRaisesRegex(UserError, "The description is too long"):
+            Ticket._portal_create_ticket("Printer", "x" * (DESCRIPTION_MAX_LENGTH + 1))
+        ticket = Ticket._portal_create_ticket("Printer", "y" * DESCRIPTION_MAX_LENGTH)
+        self.assertEqual(ticket.partner_id, self.contact, "the longest description allowed is taken")
 
     def test_close_then_rate(self):
         self.ours.partner_id = self.contact

@@ -4,7 +4,7 @@ from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from .common import SupportCase, at, office_calendars
+from .common import SupportCase, at, office_calendars, run_migration
 
 
 def hours(value):
@@ -496,6 +496,67 @@ class TestSlaCheck(SlaClockCase):
                 self.Line._cron_check(commit=False)
                 self.env.flush_all()
         return ticket
+
+
+@tagged("post_install", "-at_install")
+class TestSlaUpgrade(SlaClockCase):
+    """The 1.2 upgrade gives the tickets already open their clocks, and wakes nobody."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.policy.write(
+            {
+                "escalate_raise_priority": True,
+                "escalate_to_leader": True,
+                "escalate_notify_user_ids": [Command.set(cls.agent_other.ids)],
+            }
+        )
+
+    def _ticket_of_before(self, created):
+        """A ticket as 1.1 left it: opened at ``created``, without clocks nor cycle start."""
+        self.policy.active = False
+        ticket = self.run_steps([(created, "create", None)])
+        self.policy.active = True
+        self.assertFalse(ticket.sla_line_ids)
+        self.env.cr.execute(
+            "UPDATE support_ticket SET create_date = %s, date_cycle_start = NULL WHERE id = %s",
+            (at(created), ticket.id),
+        )
+        self.env.invalidate_all()
+        return ticket
+
+    def _activity(self, ticket):
+        """What the ticket's followers and escalation users could see: its messages and mails."""
+        mails = self.env["mail.mail"].search([("model", "=", "support.ticket"), ("res_id", "=", ticket.id)])
+        return ticket.message_ids, mails
+
+    def test_breaches_before_the_upgrade_fail_without_escalating(self):
+        old = self._ticket_of_before("2026-01-05 08:00")  # both targets missed a week before the upgrade
+        recent = self._ticket_of_before("2026-01-12 07:30")  # first reply due at 10:00, after the upgrade
+        before = self._activity(old)
+        with freeze_time(at("2026-01-12 08:00")):
+            run_migration(self.env, "19.0.1.2.0", "19.0.1.1.0")
+        for moment in ("2026-01-12 08:05", "2026-01-12 10:01"):
+            with freeze_time(at(moment)):
+                self.Line._cron_check(commit=False)
+                self.env.flush_all()
+        self.assertEqual(old.priority, "0", "no priority raised")
+        self.assertEqual(old.user_id, self.agent, "nobody reassigned")
+        self.assertEqual(self._activity(old), before, "no note, no mail")
+        # the breaches are on record, as handled
+        first, resolution = self.line(old, "first_reply"), self.line(old, "resolution")
+        self.assertEqual(old.sla_line_ids.sla_id, self.policy, "the active policy, not an archived one")
+        self.assertEqual((first.state, first.date_failed), ("failed", at("2026-01-05 10:00")))
+        self.assertEqual((resolution.state, resolution.date_failed), ("failed", at("2026-01-06 09:00")))
+        self.assertTrue(first.escalated and resolution.escalated)
+        self.assertEqual((old.date_cycle_start, old.sla_status), (at("2026-01-05 08:00"), "failed"))
+        # a deadline after the upgrade escalates as any other
+        first = self.line(recent, "first_reply")
+        self.assertEqual((first.state, first.date_failed), ("failed", at("2026-01-12 10:00")))
+        self.assertEqual((recent.priority, recent.user_id), ("1", self.manager))
+        note = recent.message_ids.filtered(lambda message: "SLA breached" in (message.body or ""))
+        self.assertIn(self.agent_other.partner_id, note.partner_ids)
 
 
 @tagged("post_install", "-at_install")
