@@ -3,6 +3,8 @@ from odoo.tools import SQL
 
 from odoo.addons.crm_lead_scoring.engine import features
 
+from .res_partner import ACCOUNTING_GROUPS
+
 # The facts the ERP adds to lead scoring (the keys of their columns).
 ERP_COLUMNS = (
     "erp_customer",
@@ -44,7 +46,8 @@ class CrmLead(models.Model):
         """What the ERP knows of the lead's company, measured at each lead's own moment (its
         closing date for a closed lead: the model must not learn from what came after), in
         three queries for any number of leads. The lead's own orders are left out: they are
-        the outcome being predicted."""
+        the outcome being predicted. The amounts are put in words for the accounting groups
+        only, as in the customer's summary."""
         columns = super()._scoring_extra_columns(rows, now)
         facts = self._c360_scoring_facts(rows)
 
@@ -64,6 +67,7 @@ class CrmLead(models.Model):
                 features.LOG,
                 [value(r, "revenue", 0.0) for r in rows],
                 describe=self.env._("{value:,.0f} bought in the last 12 months"),
+                groups=ACCOUNTING_GROUPS,
             ),
             features.Column(
                 "erp_orders",
@@ -92,6 +96,7 @@ class CrmLead(models.Model):
                 features.LOG,
                 [value(r, "overdue", 0.0) for r in rows],
                 describe=self.env._("{value:,.0f} overdue"),
+                groups=ACCOUNTING_GROUPS,
             ),
             features.Column(
                 "erp_tickets_open",
@@ -110,23 +115,46 @@ class CrmLead(models.Model):
         ]
 
     def _c360_scoring_facts(self, rows):
-        """``{lead id: facts}`` for the leads of ``rows`` whose company or contact is known."""
+        """``{lead id: facts}`` for the leads of ``rows`` whose company or contact is known, from
+        the documents of the lead's own company (of the current one for a lead without company):
+        what its readers may see, never another company's orders, invoices or tickets."""
         known = [r for r in rows if r.get("commercial_partner_id")]
         if not known:
             return {}
         for model, names in (
-            ("sale.order", ["state", "partner_id", "date_order", "amount_untaxed", "currency_rate", "opportunity_id"]),
+            (
+                "sale.order",
+                [
+                    "state",
+                    "partner_id",
+                    "company_id",
+                    "date_order",
+                    "amount_untaxed",
+                    "currency_rate",
+                    "opportunity_id",
+                ],
+            ),
             (
                 "account.move",
-                ["state", "move_type", "commercial_partner_id", "invoice_date_due", "amount_total_signed"],
+                [
+                    "state",
+                    "move_type",
+                    "commercial_partner_id",
+                    "company_id",
+                    "invoice_date_due",
+                    "amount_total_signed",
+                ],
             ),
-            ("support.ticket", ["commercial_partner_id", "create_date", "date_closed"]),
+            ("support.ticket", ["commercial_partner_id", "company_id", "create_date", "date_closed"]),
+            ("rating.rating", ["res_model", "res_id", "partner_id", "rating", "consumed"]),
         ):
             self.env[model].flush_model(names)
         leads = SQL(
-            "SELECT * FROM unnest(%s::int[], %s::int[], %s::timestamp[]) AS l(lead_id, partner_id, at)",
+            """SELECT * FROM unnest(%s::int[], %s::int[], %s::int[], %s::timestamp[])
+                          AS l(lead_id, partner_id, company_id, at)""",
             [r["id"] for r in known],
             [r["commercial_partner_id"] for r in known],
+            [r["company_id"] or self.env.company.id for r in known],
             [r["measured_at"] for r in known],
         )
         facts = {r["id"]: {} for r in known}
@@ -141,7 +169,7 @@ class CrmLead(models.Model):
                        EXTRACT(EPOCH FROM l.at - MAX(so.date_order)) / 86400
                   FROM l
                   JOIN res_partner p ON p.commercial_partner_id = l.partner_id
-                  JOIN sale_order so ON so.partner_id = p.id
+                  JOIN sale_order so ON so.partner_id = p.id AND so.company_id = l.company_id
                  WHERE so.state = 'sale' AND so.date_order < l.at
                    AND so.opportunity_id IS DISTINCT FROM l.lead_id
               GROUP BY l.lead_id, l.at
@@ -160,7 +188,7 @@ class CrmLead(models.Model):
                        COUNT(m.id) FILTER (WHERE paid.last_date IS NULL OR paid.last_date > m.invoice_date_due),
                        SUM(m.amount_total_signed) FILTER (WHERE paid.last_date IS NULL OR paid.last_date > l.at::date)
                   FROM l
-                  JOIN account_move m ON m.commercial_partner_id = l.partner_id
+                  JOIN account_move m ON m.commercial_partner_id = l.partner_id AND m.company_id = l.company_id
              LEFT JOIN LATERAL (
                            SELECT MAX(apr.max_date) AS last_date
                              FROM account_move_line aml
@@ -182,10 +210,12 @@ class CrmLead(models.Model):
                 WITH l AS (%(leads)s)
                 SELECT l.lead_id,
                        (SELECT COUNT(*) FROM support_ticket t
-                         WHERE t.commercial_partner_id = l.partner_id AND t.create_date < l.at
-                           AND (t.date_closed IS NULL OR t.date_closed > l.at)),
-                       (SELECT AVG(r.rating) FROM rating_rating r JOIN res_partner rp ON rp.id = r.partner_id
-                         WHERE rp.commercial_partner_id = l.partner_id AND r.res_model = 'support.ticket'
+                         WHERE t.commercial_partner_id = l.partner_id AND t.company_id = l.company_id
+                           AND t.create_date < l.at AND (t.date_closed IS NULL OR t.date_closed > l.at)),
+                       (SELECT AVG(r.rating) FROM rating_rating r
+                          JOIN res_partner rp ON rp.id = r.partner_id
+                          JOIN support_ticket t ON t.id = r.res_id AND r.res_model = 'support.ticket'
+                         WHERE rp.commercial_partner_id = l.partner_id AND t.company_id = l.company_id
                            AND r.consumed AND r.rating > 0 AND r.create_date < l.at)
                   FROM l
                 """,

@@ -13,7 +13,11 @@ class Customer360Mixin(models.AbstractModel):
     _name = "customer.360.mixin"
     _description = "Customer 360 Summary"
 
-    c360_summary = fields.Json(string="Customer 360", compute="_compute_c360_summary", compute_sudo=False)
+    # The company's own view of its customer (pipeline, amounts, health): internal users only,
+    # the figures inside following each reader's access rights.
+    c360_summary = fields.Json(
+        string="Customer 360", compute="_compute_c360_summary", compute_sudo=False, groups="base.group_user"
+    )
 
     def _c360_partner(self):
         """The commercial partner whose summary this record shows (empty: none)."""

@@ -12,6 +12,10 @@ from ..engine import health as health_engine
 _logger = logging.getLogger(__name__)
 
 ACCOUNTING_GROUPS = "account.group_account_invoice,account.group_account_readonly"
+# The health is the company's own assessment of its customer: internal users only, and measured
+# per company (a customer shared by two companies has one health in each, from that company's
+# documents only).
+HEALTH_GROUPS = "base.group_user"
 DELIVERIES_SHOWN = 5
 OPEN_PICKING_STATES = ("draft", "waiting", "confirmed", "assigned")
 HEALTH_PERIOD_DAYS = 90  # recent buying is compared with the same length of time before it
@@ -26,19 +30,25 @@ class ResPartner(models.Model):
     c360_health = fields.Integer(
         string="Health",
         readonly=True,
-        copy=False,
-        index="btree_not_null",
-        help="0 to 100: how this customer's buying, payments and support compare with their usual. "
-        "Recomputed every night.",
+        company_dependent=True,
+        groups=HEALTH_GROUPS,
+        help="0 to 100: how this customer's buying, payments and support in this company compare with "
+        "their usual. Recomputed every night.",
     )
-    c360_health_trend = fields.Selection(HEALTH_TRENDS, string="Buying Trend", readonly=True, copy=False)
-    c360_health_reasons = fields.Text(string="Health Reasons", readonly=True, copy=False)
-    c360_health_date = fields.Datetime(string="Health Measured On", readonly=True, copy=False)
+    c360_health_trend = fields.Selection(
+        HEALTH_TRENDS, string="Buying Trend", readonly=True, company_dependent=True, groups=HEALTH_GROUPS
+    )
+    c360_health_reasons = fields.Text(
+        string="Health Reasons", readonly=True, company_dependent=True, groups=HEALTH_GROUPS
+    )
+    c360_health_date = fields.Datetime(
+        string="Health Measured On", readonly=True, company_dependent=True, groups=HEALTH_GROUPS
+    )
     c360_churn_risk = fields.Boolean(
         string="Churn Risk",
         readonly=True,
-        copy=False,
-        index=True,
+        company_dependent=True,
+        groups=HEALTH_GROUPS,
         help="Health below the threshold of the settings, or buying trend turned down.",
     )
 
@@ -352,7 +362,8 @@ class ResPartner(models.Model):
     @api.model
     def _c360_health_facts(self, ids, now=None):
         """``{commercial partner id: facts}`` for :func:`..engine.health.assess`, in four queries
-        whatever the number of customers and the length of their history."""
+        whatever the number of customers and the length of their history, from the documents of
+        the current company only: the health it stores is what this company's users read."""
         now = now or fields.Datetime.now()
         today = now.date()
         recent = now - timedelta(days=HEALTH_PERIOD_DAYS)
@@ -364,14 +375,17 @@ class ResPartner(models.Model):
         if not ids:
             return facts
         for model, names in (
-            ("sale.order", ["state", "partner_id", "date_order", "amount_untaxed", "currency_id"]),
-            ("account.move", ["state", "move_type", "commercial_partner_id", "invoice_date_due", "payment_state"]),
-            ("support.ticket", ["commercial_partner_id", "is_closed", "sla_breached"]),
+            ("sale.order", ["state", "partner_id", "company_id", "date_order", "amount_untaxed", "currency_id"]),
+            (
+                "account.move",
+                ["state", "move_type", "commercial_partner_id", "company_id", "invoice_date_due", "payment_state"],
+            ),
+            ("support.ticket", ["commercial_partner_id", "company_id", "is_closed", "sla_breached"]),
         ):
             self.env[model].flush_model(names)
         self.env["account.move.line"].flush_model(["move_id", "display_type"])
         self.env["account.partial.reconcile"].flush_model(["debit_move_id", "max_date"])
-        self.env["rating.rating"].flush_model(["res_model", "partner_id", "rating", "consumed"])
+        self.env["rating.rating"].flush_model(["res_model", "res_id", "partner_id", "rating", "consumed"])
 
         # Buying: revenue and orders of the two periods, last order, rhythm over two years.
         self.env.cr.execute(
@@ -387,10 +401,11 @@ class ResPartner(models.Model):
                        COUNT(*) FILTER (WHERE so.date_order >= %(two_years)s)
                   FROM sale_order so
                   JOIN res_partner p ON p.id = so.partner_id
-                 WHERE so.state = 'sale' AND p.commercial_partner_id = ANY(%(ids)s)
+                 WHERE so.state = 'sale' AND so.company_id = %(company)s AND p.commercial_partner_id = ANY(%(ids)s)
               GROUP BY 1, 2
                 """,
                 ids=list(ids),
+                company=company.id,
                 recent=recent,
                 before=before,
                 two_years=two_years,
@@ -435,7 +450,7 @@ class ResPartner(models.Model):
         self.env.cr.execute(
             SQL(
                 """
-                SELECT m.commercial_partner_id, m.company_id,
+                SELECT m.commercial_partner_id,
                        COUNT(*) FILTER (WHERE m.invoice_date_due >= %(year_ago)s),
                        COUNT(*) FILTER (WHERE m.invoice_date_due >= %(year_ago)s
                                           AND (m.payment_state IN ('not_paid', 'partial')
@@ -448,26 +463,21 @@ class ResPartner(models.Model):
                              JOIN account_partial_reconcile apr ON apr.debit_move_id = l.id
                             WHERE l.move_id = m.id AND l.display_type = 'payment_term'
                        ) paid ON m.payment_state IN ('paid', 'in_payment', 'partial')
-                 WHERE m.commercial_partner_id = ANY(%(ids)s)
+                 WHERE m.commercial_partner_id = ANY(%(ids)s) AND m.company_id = %(company)s
                    AND m.move_type = 'out_invoice' AND m.state = 'posted'
                    AND m.invoice_date_due < %(today)s
                    AND (m.invoice_date_due >= %(year_ago)s OR m.payment_state IN ('not_paid', 'partial'))
-              GROUP BY 1, 2
+              GROUP BY 1
                 """,
                 ids=list(ids),
+                company=company.id,
                 today=today,
                 year_ago=year_ago,
             )
         )
-        for pid, company_id, due, late, overdue in self.env.cr.fetchall():
-            row = facts[pid]
-            row["invoices_due"] = row.get("invoices_due", 0) + due
-            row["invoices_late"] = row.get("invoices_late", 0) + late
-            move_company = self.env["res.company"].browse(company_id)
-            amount = overdue or 0.0
-            if amount and move_company.currency_id != company.currency_id:
-                amount = move_company.currency_id._convert(amount, company.currency_id, company, today)
-            row["overdue_amount"] = row.get("overdue_amount", 0.0) + amount
+        for pid, due, late, overdue in self.env.cr.fetchall():
+            # the signed residual is in the company's currency already
+            facts[pid].update(invoices_due=due, invoices_late=late, overdue_amount=overdue or 0.0)
 
         # Support: open tickets, SLA failures of the period, ratings of the year.
         self.env.cr.execute(
@@ -477,11 +487,12 @@ class ResPartner(models.Model):
                        COUNT(*) FILTER (WHERE NOT is_closed),
                        COUNT(*) FILTER (WHERE sla_breached AND create_date >= %(recent)s)
                   FROM support_ticket
-                 WHERE commercial_partner_id = ANY(%(ids)s) AND active
+                 WHERE commercial_partner_id = ANY(%(ids)s) AND company_id = %(company)s AND active
                    AND (NOT is_closed OR create_date >= %(recent)s)
               GROUP BY 1
                 """,
                 ids=list(ids),
+                company=company.id,
                 recent=recent,
             )
         )
@@ -493,11 +504,13 @@ class ResPartner(models.Model):
                 SELECT p.commercial_partner_id, AVG(r.rating), COUNT(*)
                   FROM rating_rating r
                   JOIN res_partner p ON p.id = r.partner_id
-                 WHERE r.res_model = 'support.ticket' AND r.consumed AND r.rating > 0
+                  JOIN support_ticket t ON t.id = r.res_id AND r.res_model = 'support.ticket'
+                 WHERE r.consumed AND r.rating > 0 AND t.company_id = %(company)s
                    AND r.create_date >= %(year_ago)s AND p.commercial_partner_id = ANY(%(ids)s)
               GROUP BY 1
                 """,
                 ids=list(ids),
+                company=company.id,
                 year_ago=year_ago,
             )
         )
@@ -516,27 +529,33 @@ class ResPartner(models.Model):
 
     @api.model
     def _c360_health_todo(self, limit=None):
-        """Customers (commercial partners) due for a measure today, the oldest measured first."""
-        self.flush_model(["commercial_partner_id", "customer_rank", "active", "c360_health_date"])
+        """Customers (commercial partners) of the current company, or shared by every company, due
+        for a measure in this company today, the oldest measured first."""
+        self.flush_model(["commercial_partner_id", "customer_rank", "active", "company_id", "c360_health_date"])
         start_of_day = fields.Datetime.to_datetime(fields.Date.context_today(self))
+        measured_on = self._field_to_sql("res_partner", "c360_health_date")
         self.env.cr.execute(
             SQL(
                 """
                 SELECT id FROM res_partner
                  WHERE active AND customer_rank > 0 AND id = commercial_partner_id
-                   AND (c360_health_date IS NULL OR c360_health_date < %s)
-              ORDER BY c360_health_date NULLS FIRST, id
-                 LIMIT %s
+                   AND (company_id IS NULL OR company_id = %(company)s)
+                   AND (%(measured_on)s IS NULL OR %(measured_on)s < %(start)s)
+              ORDER BY %(measured_on)s NULLS FIRST, id
+                 LIMIT %(limit)s
                 """,
-                start_of_day,
-                limit,
+                company=self.env.company.id,
+                measured_on=measured_on,
+                start=start_of_day,
+                limit=limit,
             )
         )
         return [row[0] for row in self.env.cr.fetchall()]
 
     def _c360_measure_health(self, now=None):
-        """Measure these customers' health, store it, and ask the account manager to act on the
-        customers whose health fell below the threshold or whose buying trend turned down."""
+        """Measure these customers' health in the current company, store it, and ask the account
+        manager to act on the customers whose health fell below the threshold or whose buying
+        trend turned down."""
         now = now or fields.Datetime.now()
         partners = self.commercial_partner_id
         if not partners:
@@ -561,18 +580,25 @@ class ResPartner(models.Model):
             turned = result.trend == "down" and old_trend != "down"
             if fell or turned:
                 alerts[pid] = (result, fell)
-        # One UPDATE for the batch: the fields are this addon's own, with no tracking.
+        # One UPDATE for the batch: the fields are this addon's own, with no tracking; each holds
+        # one value per company (company-dependent), of which this company's is replaced.
         self.env.cr.execute(
             SQL(
                 """
                 UPDATE res_partner p
-                   SET c360_health = v.score, c360_health_trend = v.trend, c360_health_reasons = v.reasons,
-                       c360_churn_risk = v.risk, c360_health_date = %s
-                  FROM (VALUES %s) AS v(id, score, trend, reasons, risk)
+                   SET c360_health = COALESCE(p.c360_health, '{}') || jsonb_build_object(%(key)s, v.score),
+                       c360_health_trend = COALESCE(p.c360_health_trend, '{}') || jsonb_build_object(%(key)s, v.trend),
+                       c360_health_reasons = COALESCE(p.c360_health_reasons, '{}')
+                                             || jsonb_build_object(%(key)s, v.reasons),
+                       c360_churn_risk = COALESCE(p.c360_churn_risk, '{}') || jsonb_build_object(%(key)s, v.risk),
+                       c360_health_date = COALESCE(p.c360_health_date, '{}')
+                                          || jsonb_build_object(%(key)s, %(now)s::timestamp)
+                  FROM (VALUES %(values)s) AS v(id, score, trend, reasons, risk)
                  WHERE p.id = v.id
                 """,
-                now,
-                SQL(", ").join(SQL("(%s, %s, %s, %s, %s)", *row) for row in values),
+                key=str(self.env.company.id),
+                now=now,
+                values=SQL(", ").join(SQL("(%s, %s, %s, %s, %s)", *row) for row in values),
             )
         )
         partners.invalidate_recordset(
@@ -604,6 +630,9 @@ class ResPartner(models.Model):
         bodies = {}
         activities = []
         model_id = self.env["ir.model"]._get_id("res.partner")
+        # A customer shared by several companies has a health in each: the words say whose it is.
+        # sudo: whether the database has more than one company, whichever the reader may see.
+        company = self.env.company.name if self.env["res.company"].sudo().search_count([], limit=2) > 1 else ""
         for partner in self:
             result, fell = alerts[partner.id]
             if fell:
@@ -614,6 +643,8 @@ class ResPartner(models.Model):
                 )
             else:
                 headline = self.env._("Buying trend turned down (health %(score)s).", score=result.score)
+            if company:
+                headline = self.env._("%(company)s: %(headline)s", company=company, headline=headline)
             reasons = [text for _points, text in result.reasons]
             bodies[partner.id] = "\n".join([headline, *reasons])
             # The account manager is the customer's salesperson; without one, the chatter note is left.
@@ -638,20 +669,26 @@ class ResPartner(models.Model):
 
     @api.model
     def _cron_c360_health(self, batch_size=HEALTH_BATCH, commit=True):
-        """Measure every customer due today, a batch at a time, committing each."""
+        """Measure every customer due today in each company, a batch at a time, committing each."""
         measured = 0
-        while True:
-            ids = self._c360_health_todo(limit=batch_size)
-            if not ids:
-                break
-            self.browse(ids)._c360_measure_health()
-            measured += len(ids)
-            if not commit:
-                if len(ids) < batch_size:
+        # sudo: the nightly measure covers the customers of every company, whichever companies
+        # the job's user belongs to; it writes the health fields alone.
+        companies = self.env["res.company"].sudo().search([], order="id")  # pylint: disable=no-search-all
+        for company in companies:
+            partners = self.sudo().with_company(company)
+            while True:
+                ids = partners._c360_health_todo(limit=batch_size)
+                if not ids:
                     break
-                continue
-            if not self.env["ir.cron"]._commit_progress(len(ids)):
-                break
+                partners.browse(ids)._c360_measure_health()
+                measured += len(ids)
+                if not commit:
+                    if len(ids) < batch_size:
+                        break
+                    continue
+                if not self.env["ir.cron"]._commit_progress(len(ids)):
+                    _logger.info("Customer 360: health of %s customers measured, the rest next run", measured)
+                    return measured
         _logger.info("Customer 360: health of %s customers measured", measured)
         return measured
 

@@ -7,7 +7,27 @@ from odoo.tools import html2plaintext
 # What an order reference looks like in a subject or a message: letters, then digits
 # ("S00042", "SO/2026/0042"). Candidates only: a reference counts when it names an order of
 # the ticket's own customer in the ticket's company.
-ORDER_REFERENCE = re.compile(r"\b[A-Z][A-Z0-9]*(?:[/-][A-Z0-9]+)*\d{3,}\b")
+ORDER_REFERENCE = re.compile(r"[A-Z][A-Z0-9]*(?:[/-][A-Z0-9]+)*\d{3,}")
+# The text is cut into words first and only short words are matched against the pattern, in
+# the first characters of the subject and the message: a pasted log or a message of a
+# megabyte costs what a short message costs.
+WORD = re.compile(r"[\w/-]+")
+SCAN_CHARS = 20_000  # of the subject and the message's text
+SCAN_HTML_CHARS = 200_000  # of the message's HTML, before its text is extracted
+MAX_REFERENCE_LENGTH = 40
+MAX_REFERENCES = 20
+
+
+def quoted_references(text):
+    """The words of ``text`` that look like an order reference, in their order (a bounded scan)."""
+    references = []
+    for word in WORD.finditer(text, 0, SCAN_CHARS):
+        candidate = word.group().strip("/-")
+        if len(candidate) <= MAX_REFERENCE_LENGTH and ORDER_REFERENCE.fullmatch(candidate):
+            references.append(candidate)
+            if len(references) == MAX_REFERENCES:
+                break
+    return references
 
 
 class SupportTicket(models.Model):
@@ -67,7 +87,9 @@ class SupportTicket(models.Model):
     def _c360_link_orders(self):
         """Link each ticket to the order of its customer it quotes, if any (one search for all)."""
         quoted = {
-            ticket: ORDER_REFERENCE.findall(f"{ticket.name or ''}\n{html2plaintext(ticket.description or '')}")
+            ticket: quoted_references(
+                f"{(ticket.name or '')[:SCAN_CHARS]}\n{html2plaintext((ticket.description or '')[:SCAN_HTML_CHARS])}"
+            )
             for ticket in self
         }
         names = {name for references in quoted.values() for name in references}

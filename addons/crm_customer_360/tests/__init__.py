@@ -7,3 +7,5 @@ from . import test_scoring_facts
 from . import test_tour
 from . import test_reports
 from . import test_demand
+from . import test_report_access
+from . import test_internal_assessments

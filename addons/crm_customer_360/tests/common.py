@@ -38,31 +38,40 @@ class Customer360Common(Q2cCommon):
         )
 
     @classmethod
-    def make_order(cls, partner, quantity, confirm=True):
-        order = cls.env["sale.order"].create(
-            {
-                "partner_id": partner.id,
-                "company_id": cls.company.id,
-                "order_line": [Command.create({"product_id": cls.widget.id, "product_uom_qty": quantity})],
-            }
+    def make_order(cls, partner, quantity, confirm=True, company=None):
+        company = company or cls.company
+        order = (
+            cls.env["sale.order"]
+            .with_company(company)
+            .create(
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "order_line": [Command.create({"product_id": cls.widget.id, "product_uom_qty": quantity})],
+                }
+            )
         )
         if confirm:
             order.action_confirm()
         return order
 
     @classmethod
-    def make_invoice(cls, partner, amount, due_in_days, post=True):
+    def make_invoice(cls, partner, amount, due_in_days, post=True, company=None):
         today = fields.Date.context_today(cls.env.user)
-        move = cls.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": partner.id,
-                "invoice_date": today - timedelta(days=30),
-                "invoice_date_due": today + timedelta(days=due_in_days),
-                "invoice_line_ids": [
-                    Command.create({"name": "Work", "quantity": 1, "price_unit": amount, "tax_ids": False})
-                ],
-            }
+        move = (
+            cls.env["account.move"]
+            .with_company(company or cls.company)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": today - timedelta(days=30),
+                    "invoice_date_due": today + timedelta(days=due_in_days),
+                    "invoice_line_ids": [
+                        Command.create({"name": "Work", "quantity": 1, "price_unit": amount, "tax_ids": False})
+                    ],
+                }
+            )
         )
         if post:
             move.action_post()

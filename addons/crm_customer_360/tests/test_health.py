@@ -1,7 +1,7 @@
 from datetime import timedelta
 
-from odoo import fields
-from odoo.tests import tagged
+from odoo import Command, fields
+from odoo.tests import new_test_user, tagged
 
 from .common import Customer360Common
 
@@ -105,3 +105,44 @@ class TestCustomerHealth(Customer360Common):
 
         count(healthy[:1])  # warms the caches (settings, languages)
         self.assertEqual(count(healthy[1:3]), count(healthy[3:]))
+
+    def test_each_company_measures_its_customer_from_its_own_documents(self):
+        """A customer shared by two companies: what the second one sells, invoices and supports
+        does not leak into the health the first one's users read, and the other way round."""
+        Partner = self.env["res.partner"]
+        facts_a = Partner._c360_health_facts([self.acme.id], self.now)[self.acme.id]
+        company_b = self.setup_other_company(name="C360 Second Company")["company"]
+        for days in (20, 10):
+            order = self.make_order(self.ann, 5, company=company_b)
+            order.date_order = self.now - timedelta(days=days)
+        self.make_invoice(self.acme, 900.0, -15, company=company_b)
+        team_b = self.env["support.team"].create({"name": "Help B", "company_id": company_b.id})
+        for _ in range(3):
+            self.make_ticket(self.ann, team_id=team_b.id, company_id=company_b.id)
+
+        self.assertEqual(Partner._c360_health_facts([self.acme.id], self.now)[self.acme.id], facts_a)
+        facts_b = Partner.with_company(company_b)._c360_health_facts([self.acme.id], self.now)[self.acme.id]
+        self.assertEqual((facts_b["orders_recent"], facts_b["invoices_due"], facts_b["tickets_open"]), (2, 1, 3))
+        self.assertAlmostEqual(facts_b["overdue_amount"], 900.0)
+
+        measured = Partner._cron_c360_health(commit=False)
+        self.assertGreaterEqual(measured, 2, "the customer is measured in each company")
+        user_a = new_test_user(self.env, "c360_health_a", groups="base.group_user", company_id=self.company.id)
+        user_b = new_test_user(
+            self.env,
+            "c360_health_b",
+            groups="base.group_user",
+            company_id=company_b.id,
+            company_ids=[Command.set(company_b.ids)],
+        )
+        seen_a = self.acme.with_user(user_a)
+        seen_b = self.acme.with_user(user_b)
+        self.assertIn("Revenue down 75%", seen_a.c360_health_reasons)
+        self.assertIn("1 tickets open.", seen_a.c360_health_reasons)
+        self.assertNotIn("Revenue down", seen_b.c360_health_reasons)
+        self.assertIn("3 tickets open.", seen_b.c360_health_reasons)
+        self.assertNotEqual(seen_a.c360_health, seen_b.c360_health)
+        self.assertTrue(seen_a.c360_churn_risk)
+        self.assertEqual(
+            Partner.with_user(user_a).search([("id", "=", self.acme.id), ("c360_churn_risk", "=", True)]), self.acme
+        )

@@ -1,7 +1,10 @@
 from datetime import timedelta
 
 from odoo import Command, fields
-from odoo.tests import tagged
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
+
+from odoo.addons.crm_lead_scoring.engine import features
 
 from ..models.crm_lead import ERP_COLUMNS
 from .common import Customer360Common
@@ -15,16 +18,24 @@ class TestScoringFacts(Customer360Common):
         cls.now = fields.Datetime.now()
         cls.env["crm.lead.scoring.model"].search([]).state = "retired"
 
-    def sale(self, partner, amount, days_ago, lead=None):
+    def sale(self, partner, amount, days_ago, lead=None, company=None):
         """A confirmed order as history (no delivery needed for what scoring reads)."""
-        return self.env["sale.order"].create(
-            {
-                "partner_id": partner.id,
-                "state": "sale",
-                "date_order": self.now - timedelta(days=days_ago),
-                "opportunity_id": lead.id if lead else False,
-                "order_line": [Command.create({"product_id": self.service.id, "price_unit": amount, "tax_ids": False})],
-            }
+        company = company or self.company
+        return (
+            self.env["sale.order"]
+            .with_company(company)
+            .create(
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "state": "sale",
+                    "date_order": self.now - timedelta(days=days_ago),
+                    "opportunity_id": lead.id if lead else False,
+                    "order_line": [
+                        Command.create({"product_id": self.service.id, "price_unit": amount, "tax_ids": False})
+                    ],
+                }
+            )
         )
 
     def columns_of(self, leads):
@@ -91,3 +102,73 @@ class TestScoringFacts(Customer360Common):
         self.assertEqual(model.auc, model.auc_with_erp)
         self.assertLess(model.auc_without_erp, 0.75)
         self.assertIn("takes the AUC", model.report_html)
+
+    def test_another_companys_documents_are_not_the_leads_facts(self):
+        lead = self.make_opportunity(self.ann, 1000.0, 20.0)
+        self.assertEqual(lead.company_id, self.company)
+        self.sale(self.acme, 200.0, 100)
+        company_b = self.setup_other_company(name="C360 Second Company")["company"]
+        self.sale(self.acme, 5000.0, 50, company=company_b)
+        self.make_invoice(self.acme, 900.0, -10, company=company_b)
+        team_b = self.env["support.team"].create({"name": "Help B", "company_id": company_b.id})
+        self.make_ticket(self.ann, team_id=team_b.id, company_id=company_b.id)
+        columns = self.columns_of(lead)
+        self.assertEqual(columns["erp_orders"], [1])
+        self.assertAlmostEqual(columns["erp_revenue_12m"][0], 200.0)
+        self.assertAlmostEqual(columns["erp_days_since_order"][0], 100.0, places=2)
+        self.assertEqual(columns["erp_overdue"], [0.0])
+        self.assertIsNone(columns["erp_late_share"][0])
+        self.assertEqual(columns["erp_tickets_open"], [0])
+
+    def test_the_amounts_of_the_explanation_are_for_the_accounting_only(self):
+        lead = self.make_opportunity(self.ann, 1000.0, 20.0, user_id=self.salesman.id)
+        self.sale(self.acme, 250.0, 100)
+        self.make_invoice(self.acme, 150.0, -10)
+        stranger = self.env["crm.lead"].create({"name": "Unknown", "type": "opportunity"})
+        self.use_model(lead | stranger, {"erp_revenue_12m": 3.0, "erp_overdue": -3.0, "erp_orders": 2.0})
+        lead._scoring_rescore(reason="manual")
+        accountant = new_test_user(
+            self.env,
+            "c360_accountant",
+            groups="sales_team.group_sale_salesman_all_leads,account.group_account_invoice",
+            company_id=self.company.id,
+        )
+
+        def read(user):
+            self.env.invalidate_all()
+            record = lead.with_user(user)
+            return str(record.score_explanation_html), record.score_tooltip
+
+        html, tooltip = read(self.salesman)
+        self.assertIn("Overdue amount", html)
+        self.assertIn("Revenue of the last 12 months", html)
+        self.assertIn("1 orders placed", html, "a fact without an amount keeps its value")
+        for words in (html, tooltip):
+            self.assertNotIn("150", words)
+            self.assertNotIn("250", words)
+        with self.assertRaises(AccessError):
+            lead.with_user(self.salesman).read(["score_explanation"])
+        html, _tooltip = read(accountant)
+        self.assertIn("150 overdue", html)
+        self.assertIn("250 bought in the last 12 months", html)
+
+    def use_model(self, leads, weights):
+        """A company model that weighs only the given ERP facts (learned from these leads' facts)."""
+        self.company.scoring_min_closed_leads = 40
+        self.env.flush_all()
+        rows = self.env["crm.lead"]._scoring_rows(leads.ids, self.now)
+        columns = [c for c in self.env["crm.lead"]._scoring_columns(rows, self.now) if c.key in weights]
+        featurizer = features.Featurizer(min_count=1).fit(columns)
+        encoded = featurizer.transform(columns)
+        payload = {
+            "featurizer": featurizer.to_dict(),
+            "coef": [weights[spec["key"]] for spec in featurizer.specs],
+            "intercept": 0.0,
+            "means": encoded.mean(axis=0).tolist(),
+            "won": 50,
+            "lost": 50,
+        }
+        self.assertEqual(encoded.shape[1], len(weights), "one feature per fact, nothing missing")
+        return self.env["crm.lead.scoring.model"].create(
+            {"company_id": self.company.id, "won_count": 50, "lost_count": 50, "payload": payload}
+        )

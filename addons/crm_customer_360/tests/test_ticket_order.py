@@ -1,3 +1,5 @@
+import time
+
 from odoo.tests import tagged
 
 from .common import Customer360Common
@@ -112,3 +114,23 @@ class TestTicketOrder(Customer360Common):
 
         queries(many)  # the access rules and groups read once into their caches
         self.assertEqual(queries(many), queries(one))
+
+    def test_a_huge_subject_or_message_is_scanned_in_bounded_time(self):
+        """A letter followed by endless digits made the old pattern backtrack for minutes: a
+        megabyte of them in the message, 200,000 in the subject, and the ticket is made at once."""
+        for values in (
+            {"name": "Logs attached", "description": f"<p>S{'1' * 1_000_000}x</p>"},
+            {"name": f"S{'1' * 200_000}x"},
+        ):
+            started = time.perf_counter()
+            ticket = self.make_ticket(self.ann, **values)
+            self.assertLess(time.perf_counter() - started, 2.0)
+            self.assertFalse(ticket.sale_order_id)
+
+    def test_a_reference_at_the_start_of_a_long_message_is_found(self):
+        started = time.perf_counter()
+        ticket = self.make_ticket(
+            self.acme, name="Still waiting", description=f"<p>About {self.pending.name}:</p><p>{'9' * 1_000_000}</p>"
+        )
+        self.assertLess(time.perf_counter() - started, 2.0)
+        self.assertEqual(ticket.sale_order_id, self.pending)

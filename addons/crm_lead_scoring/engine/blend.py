@@ -3,6 +3,7 @@
 # pylint: disable=prefer-env-translation
 # ``_`` is the caller's ``env._``, passed in: the engine does not know the ORM.
 from . import untranslated
+from .features import Restricted
 
 TOP_FACTORS = 8
 
@@ -52,7 +53,10 @@ def _magnitude(item):
 
 
 def compress(factors, top=TOP_FACTORS, _=untranslated):
-    """Merge same labels, keep the largest ones and sum the rest, preserving the total."""
+    """Merge same labels, keep the largest ones and sum the rest, preserving the total.
+
+    A label is a string or a :class:`~.features.Restricted` (its detail kept for some readers).
+    """
     merged = {}
     for label, points in factors:
         merged[label] = merged.get(label, 0.0) + points
@@ -68,4 +72,12 @@ def compress(factors, top=TOP_FACTORS, _=untranslated):
                 break
         else:
             kept.append((other, rest_points))
-    return [{"label": label, "points": round(points, 4)} for label, points in kept]
+    return [_factor(label, points) for label, points in kept]
+
+
+def _factor(label, points):
+    """A factor as stored: ``label`` and ``points``, and for a :class:`~.features.Restricted`
+    label the ``detail`` only the readers of its ``groups`` read."""
+    if isinstance(label, Restricted):
+        return {"label": label.label, "points": round(points, 4), "detail": label.detail, "groups": label.groups}
+    return {"label": label, "points": round(points, 4)}

@@ -34,6 +34,9 @@ class Column:
 
     ``describe`` formats the explanation of a numeric or boolean fact; it
     receives ``value`` (e.g. ``"Company already bought {value:g} times"``).
+    ``groups`` (comma-separated group xmlids) keeps the value to the readers of
+    those groups: the others read the fact's ``label`` without its value (an
+    amount the accounting keeps to itself, say).
     """
 
     key: str
@@ -41,10 +44,21 @@ class Column:
     kind: str
     values: list
     describe: str = ""
+    groups: str = ""
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"unknown column kind {self.kind!r}")
+
+
+@dataclass(frozen=True)
+class Restricted:
+    """Words of an explanation only some readers may read: ``detail`` for the readers of
+    ``groups``, ``label`` for the others."""
+
+    label: str
+    detail: str
+    groups: str
 
 
 @dataclass

@@ -9,6 +9,7 @@ exactly into one contribution per fact, which is what a salesperson reads.
 
 # pylint: disable=prefer-env-translation
 # ``_`` is the caller's ``env._``, passed in: the engine does not know the ORM.
+import dataclasses
 import warnings
 
 import numpy as np
@@ -16,7 +17,7 @@ from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from . import metrics, untranslated
-from .features import Featurizer
+from .features import Featurizer, Restricted
 
 C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 MIN_CLASS = 5
@@ -89,8 +90,7 @@ def train(columns, y, seed=0, holdout=0.2, min_count=5):
 
 
 def subset(column, index):
-    values = [column.values[i] for i in index]
-    return type(column)(column.key, column.label, column.kind, values, column.describe)
+    return dataclasses.replace(column, values=[column.values[i] for i in index])
 
 
 def top_parts(parts, count):
@@ -167,7 +167,8 @@ class Explanations:
         self._ = _
 
     def factors(self, position):
-        """``[(label, part)]`` of the lead at ``position`` in the batch."""
+        """``[(label, part)]`` of the lead at ``position`` in the batch; the label of a column
+        with ``groups`` is a :class:`~.features.Restricted`."""
         row_parts = self.parts[position]
         factors = []
         described = 0.0
@@ -177,6 +178,8 @@ class Explanations:
                 label = self.specs[k]["label"]
             else:
                 label = self.describe(k, column.values[position], _=self._)
+                if column.groups:
+                    label = Restricted(self.specs[k]["label"], label, column.groups)
             part = row_parts[k]
             factors.append((label, part))
             described += part

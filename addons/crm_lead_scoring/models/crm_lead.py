@@ -62,7 +62,9 @@ class CrmLead(models.Model):
     )
     score_grade = fields.Selection(GRADES, string="Grade", readonly=True, copy=False, index=True)
     score_source = fields.Selection(SCORE_SOURCES, string="Scored By", readonly=True, copy=False)
-    score_explanation = fields.Json(readonly=True, copy=False)
+    # What the factors say for every reader (some words are kept to some groups): read through
+    # the explanation computed for the reader, never as such.
+    score_explanation = fields.Json(readonly=True, copy=False, groups="base.group_system")
     score_explanation_html = fields.Html(
         string="Why this score", compute="_compute_score_explanation_html", sanitize=False
     )
@@ -93,9 +95,22 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------------
 
     @api.depends("score_explanation")
+    @api.depends_context("uid")
     def _compute_score_explanation_html(self):
+        may_read = {}
+
+        def words(factor):
+            """The factor's words for this reader: its detail only for the groups it names."""
+            detail, groups = factor.get("detail"), factor.get("groups") or ""
+            if not detail:
+                return factor["label"]
+            if groups not in may_read:
+                may_read[groups] = not groups or self.env.user.has_groups(groups)
+            return detail if may_read[groups] else factor["label"]
+
         for lead in self:
-            factors = lead.score_explanation or []
+            # sudo: the stored factors hold the words of every reader; only this reader's are shown
+            factors = [dict(factor, label=words(factor)) for factor in lead.sudo().score_explanation or []]
             lines = []
             for factor in factors:
                 points = factor["points"]

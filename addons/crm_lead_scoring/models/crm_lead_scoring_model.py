@@ -16,6 +16,19 @@ _logger = logging.getLogger(__name__)
 AUC_TOLERANCE = 0.02
 
 
+def _rows(value):
+    """The rows of a stored table: a list of dicts, whatever else was stored."""
+    return [row for row in value if isinstance(row, dict)] if isinstance(value, list) else []
+
+
+def _cell(row, key, template="{:.0f}", factor=1):
+    """One cell of a report table: a number in ``template``, anything else as escaped text."""
+    value = row.get(key)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return template.format(float(value) * factor)
+    return escape("" if value is None else str(value))
+
+
 class CrmLeadScoringModel(models.Model):
     """A model learned from a scope's won and lost leads, with its holdout quality."""
 
@@ -86,7 +99,11 @@ class CrmLeadScoringModel(models.Model):
             model.report_html = model._render_report()
 
     def _render_report(self):
-        """Calibration and lift tables a sales manager reads."""
+        """Calibration and lift tables a sales manager reads.
+
+        The cells come from stored JSON: numbers are formatted as numbers, anything else is
+        escaped as text, so that a value written there never becomes markup.
+        """
         words = {
             "calibration": self.env._("Are the probabilities right?"),
             "predicted": self.env._("Predicted"),
@@ -97,23 +114,21 @@ class CrmLeadScoringModel(models.Model):
             "win_rate": self.env._("Win rate"),
             "lift_col": self.env._("Lift"),
         }
-        words = {key: escape(value) for key, value in words.items()}
-        rows = "".join(
-            f"<tr><td>{b['predicted'] * 100:.0f} %</td><td>{b['observed'] * 100:.0f} %</td><td>{b['count']}</td></tr>"
-            for b in self.calibration or []
+        row = Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>")
+        rows = Markup("").join(
+            row % (_cell(b, "predicted", "{:.0f} %", 100), _cell(b, "observed", "{:.0f} %", 100), _cell(b, "count"))
+            for b in _rows(self.calibration)
         )
-        lift_rows = "".join(
-            f"<tr><td>{d['decile']}</td><td>{d['win_rate'] * 100:.1f} %</td><td>×{d['lift']:.2f}</td></tr>"
-            for d in self.lift or []
+        lift_rows = Markup("").join(
+            row % (_cell(d, "decile"), _cell(d, "win_rate", "{:.1f} %", 100), _cell(d, "lift", "×{:.2f}"))
+            for d in _rows(self.lift)
         )
-        return Markup(
-            f"<h5>{words['calibration']}</h5>"
-            f"<table class='table table-sm'><thead><tr><th>{words['predicted']}</th><th>{words['observed']}</th>"
-            f"<th>{words['leads']}</th></tr></thead><tbody>{rows}</tbody></table>"
-            f"<h5>{words['lift']}</h5>"
-            f"<table class='table table-sm'><thead><tr><th>{words['tenth']}</th><th>{words['win_rate']}</th>"
-            f"<th>{words['lift_col']}</th></tr></thead><tbody>{lift_rows}</tbody></table>"
+        table = Markup(
+            "<h5>%s</h5><table class='table table-sm'><thead><tr><th>%s</th><th>%s</th><th>%s</th></tr></thead>"
+            "<tbody>%s</tbody></table>"
         )
+        calibration = table % (words["calibration"], words["predicted"], words["observed"], words["leads"], rows)
+        return calibration + table % (words["lift"], words["tenth"], words["win_rate"], words["lift_col"], lift_rows)
 
     # ------------------------------------------------------------------
     # Training
@@ -216,14 +231,16 @@ class CrmLeadScoringModel(models.Model):
         return record
 
     def action_train_now(self):
-        """Retrain the scopes of the selected models (or the current company) and rescore."""
+        """Ask the training job to run now, off the manager's request.
+
+        Training and rescoring every open lead take minutes and commit batch by batch: they run
+        in the job (which retrains every company with enough history), never half-done inside
+        the button's request. The new models show in this list, their report says how they did.
+        """
         if not self.env.user.has_group("sales_team.group_sale_manager"):
             raise UserError(self.env._("Only sales managers can retrain lead scoring."))
         companies = self.company_id or self.env.company
-        trained = self.browse()
-        for company in companies:
-            trained |= self._train_company(company)
-        if not trained:
+        if not any(self._has_enough_history(company) for company in companies):
             raise UserError(
                 self.env._(
                     "Not enough closed leads to learn from yet: each company or team needs at least "
@@ -231,11 +248,32 @@ class CrmLeadScoringModel(models.Model):
                     count=min(companies.mapped("scoring_min_closed_leads")),
                 )
             )
-        self.env["crm.lead"]._scoring_rescore_all(companies, reason="model")
+        cron = self.env.ref("crm_lead_scoring.ir_cron_scoring_train", raise_if_not_found=False)
+        if not cron or not cron._trigger():
+            raise UserError(
+                self.env._("The lead scoring training job is switched off: ask an administrator to turn it on.")
+            )
         return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "view_mode": "list,form",
-            "domain": [("id", "in", trained.ids)],
-            "name": self.env._("New Models"),
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "title": self.env._("Training started"),
+                "message": self.env._(
+                    "The models are trained in the background and the open leads rescored; the new models "
+                    "show in this list in a few minutes, each with its report."
+                ),
+                "sticky": False,
+            },
         }
+
+    def _has_enough_history(self, company):
+        """Whether the company, or one of its teams, has enough closed leads to learn from."""
+        # sudo: counting the company's closed leads, whoever may read them, as the training does
+        count = (
+            self.env["crm.lead"]
+            .sudo()
+            .with_context(active_test=False)
+            .search_count([("company_id", "=", company.id), ("won_status", "in", ("won", "lost"))])
+        )
+        return count >= company.scoring_min_closed_leads

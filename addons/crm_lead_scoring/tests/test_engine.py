@@ -1,5 +1,7 @@
 """The plain-Python engine, tested directly with small inputs."""
 
+import dataclasses
+
 import numpy as np
 
 from odoo.tests import BaseCase
@@ -83,6 +85,18 @@ class TestModelEngine(BaseCase):
         self.assertGreater(parts[web, 0], 0, "a web lead's source must count for it")
         self.assertEqual(predictor.featurizer.describe(0, self.columns[0].values[web]), "Source: Web")
 
+    def test_the_value_of_a_restricted_column_is_kept_apart(self):
+        model, _quality, _holdout = learning.train(self.columns, self.y, seed=0)
+        columns = [self.columns[0], dataclasses.replace(self.columns[1], groups="some.group"), self.columns[2]]
+        _p, explanations = learning.Predictor(model).explanations(columns, 3)
+        labels = [label for label, _part in explanations.factors(0)]
+        restricted = [label for label in labels if isinstance(label, features.Restricted)]
+        self.assertEqual(len(restricted), 1)
+        self.assertEqual((restricted[0].label, restricted[0].groups), ("Expected revenue", "some.group"))
+        self.assertTrue(restricted[0].detail.startswith("Expected revenue: "), restricted[0].detail)
+        self.assertIn("Source: ", [label for label in labels if isinstance(label, str)][0])
+        self.assertEqual(learning.subset(columns[1], [0]).groups, "some.group")
+
     def test_too_few_outcomes_is_refused(self):
         with self.assertRaises(learning.NotEnoughData):
             learning.train(self.columns, np.zeros(len(self.y), dtype=int))
@@ -117,6 +131,13 @@ class TestBlend(BaseCase):
         unmatched, _source, _factors = blend.combine((0.0, []), model, 0.7)
         matched, _source, _factors = blend.combine((10.0, [("Company email", 10.0)]), model, 0.7)
         self.assertGreater(matched, unmatched)
+
+    def test_restricted_words_are_stored_with_their_detail_apart(self):
+        restricted = features.Restricted("Overdue amount", "150 overdue", "some.group")
+        _score, _source, factors = blend.combine((0.0, []), (0.4, 0.3, [(restricted, 0.1)]), 0.7, has_rules=False)
+        self.assertIn(
+            {"label": "Overdue amount", "points": 10.0, "detail": "150 overdue", "groups": "some.group"}, factors
+        )
 
     def test_compress_keeps_the_total(self):
         factors = [(f"factor {i}", float(i)) for i in range(1, 15)]

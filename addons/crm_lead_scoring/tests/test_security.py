@@ -54,3 +54,32 @@ class TestScoringSecurity(ScoringCase):
         )
         lead = self.env["crm.lead"].create({"name": "Here"})
         self.assertEqual(lead.score, 10)
+
+    def test_the_model_report_escapes_what_its_tables_hold(self):
+        script = "<script>alert(1)</script>"
+        Model = self.env["crm.lead.scoring.model"]
+        injected = Model.create(
+            {
+                "company_id": self.company.id,
+                "state": "retired",
+                "calibration": [{"predicted": 0.25, "observed": 0.5, "count": script}],
+                "lift": [{"decile": script, "count": 3, "win_rate": 0.5, "lift": 1.5}],
+            }
+        )
+        html = injected.with_user(self.manager).report_html
+        self.assertNotIn("<script", html)
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", html)
+        self.assertIn("<td>25 %</td><td>50 %</td>", html)
+        self.assertIn("×1.50", html)
+        # numbers stored as text are shown as text, escaped, instead of breaking the report
+        as_text = Model.create(
+            {
+                "company_id": self.company.id,
+                "state": "retired",
+                "calibration": [{"predicted": script, "observed": script, "count": 3}],
+                "lift": [{"decile": 1, "count": 3, "win_rate": script, "lift": script}],
+            }
+        )
+        html = as_text.with_user(self.manager).report_html
+        self.assertNotIn("<script", html)
+        self.assertEqual(html.count("&lt;script&gt;"), 4)

@@ -7,6 +7,7 @@ from odoo.tests import tagged
 
 from ..engine import metrics
 from ..engine import model as learning
+from ..models import crm_lead as crm_lead_module
 from .common import ScoringCase
 
 
@@ -62,6 +63,27 @@ class TestTraining(ScoringCase):
         self.assertFalse(self.Model._train_company(self.company))
         with self.assertRaises(UserError):
             self.Model.with_user(self.manager).action_train_now()
+
+    def test_train_now_asks_the_training_job_and_commits_nothing(self):
+        cron = self.env.ref("crm_lead_scoring.ir_cron_scoring_train")
+        Trigger = self.env["ir.cron.trigger"]
+        before = Trigger.search([("cron_id", "=", cron.id)])
+
+        def commit():
+            raise AssertionError("the button committed inside the request")
+
+        # outside tests the rescoring commits batch by batch: the button must not even get there
+        with (
+            patch.object(crm_lead_module.odoo_module, "current_test", False),
+            patch.object(self.env.cr, "commit", commit),
+        ):
+            action = self.Model.with_user(self.manager).action_train_now()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertTrue(Trigger.search([("cron_id", "=", cron.id)]) - before, "the training job is triggered")
+        self.assertFalse(self.Model.search([("state", "=", "active")]), "nothing trained in the request")
+        # the job itself trains the company's models
+        self.Model._cron_train()
+        self.assertTrue(self.Model.search([("company_id", "=", self.company.id), ("state", "=", "active")]))
 
     def test_model_beats_a_constant_on_its_holdout(self):
         model = self.Model._train_company(self.company).filtered(lambda m: not m.team_id)
