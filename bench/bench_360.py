@@ -342,9 +342,12 @@ def health(env, customers, sample):
         measured = Partner._cron_c360_health()
         seconds = time.perf_counter() - started
     env.cr.commit()
+    # the health is company-dependent (one value per company): the bench's company's figures
+    company = str(env.company.id)
     env.cr.execute(
-        "SELECT COUNT(*), AVG(c360_health), COUNT(*) FILTER (WHERE c360_churn_risk) FROM res_partner"
-        " WHERE c360_health_date IS NOT NULL"
+        "SELECT COUNT(*), AVG((c360_health->>%s)::int), COUNT(*) FILTER (WHERE (c360_churn_risk->>%s)::boolean)"
+        " FROM res_partner WHERE c360_health_date->>%s IS NOT NULL",
+        [company, company, company],
     )
     _count, average, at_risk = env.cr.fetchone()
     print(

@@ -693,5 +693,8 @@ class ResPartner(models.Model):
         return measured
 
     def action_c360_measure_health(self):
+        # a button any client can call over RPC: the measure writes as the engine, so it is only for
+        # those who may change these customers
+        self.check_access("write")
         self._c360_measure_health()
         return True

@@ -206,6 +206,9 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------------
 
     def action_scoring_recompute(self):
+        # a button any client can call over RPC: the rescoring writes as the engine, so it is only
+        # for those who may change these leads
+        self.check_access("write")
         self._scoring_rescore(reason="manual")
         return True
 
