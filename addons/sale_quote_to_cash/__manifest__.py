@@ -1,7 +1,7 @@
 {
     "name": "Quote to Cash",
     "summary": "An accepted quotation becomes order, delivery, invoice and matched payment, traced and retryable",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",
     "author": "CRM Suite Contributors",
@@ -20,6 +20,7 @@
         "views/sale_quote_to_cash_menus.xml",
     ],
     "demo": ["demo/sale_quote_to_cash_demo.xml"],
+    "uninstall_hook": "uninstall_hook",
     "assets": {
         "web.assets_tests": [
             "sale_quote_to_cash/static/tests/tours/**/*",

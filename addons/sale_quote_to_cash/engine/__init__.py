@@ -1,1 +1,1 @@
-from . import checks, runner
+from . import checks, matching, runner

@@ -27,7 +27,8 @@ class Step:
     ``select(ids)`` returns the ids that need the step now (from the documents' state, so
     that running a step twice does nothing the second time); ``run(ids)`` does it for all of
     them at once and returns ``{id: message}`` for the orders it wants to report on (the
-    other selected ones are reported with ``done_message``).
+    other selected ones are reported with ``done_message``); a :class:`Failure` message
+    fails its order without undoing the others'.
     """
 
     name: str
@@ -53,6 +54,14 @@ class BatchResult:
 
     def done(self, step):
         return [o.order_id for o in self.outcomes if o.step == step and o.result == DONE]
+
+
+class Failure(str):
+    """A step's message for an order it leaves alone: the order fails the step, as if it had
+    raised, while the step's work on the other orders of the batch stands.
+
+    The step must have written nothing for that order (a payment it will not match, say).
+    """
 
 
 class SavepointBudget(Exception):
@@ -97,12 +106,16 @@ def run_batch(order_ids, steps, savepoint, describe_error, max_savepoints=60):
             if describe_error(error) is None:
                 raise
             messages = _one_by_one(step, todo, savepoint, describe_error, opened, result)
-            failed_now = set(result.failed)
-            alive = [oid for oid in alive if oid not in failed_now and oid not in result.deferred]
         for oid in todo:
             if oid in result.failed or oid in result.deferred:
                 continue
-            result.outcomes.append(Outcome(oid, step.name, DONE, messages.get(oid) or step.done_message))
+            message = messages.get(oid)
+            if isinstance(message, Failure):
+                result.failed[oid] = (step.name, str(message))
+                result.outcomes.append(Outcome(oid, step.name, FAILED, str(message)))
+            else:
+                result.outcomes.append(Outcome(oid, step.name, DONE, message or step.done_message))
+        alive = [oid for oid in alive if oid not in result.failed and oid not in result.deferred]
     return result
 
 

@@ -10,10 +10,11 @@ import psycopg2.errors
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
-from odoo.tools import SQL, float_compare, format_amount, format_date
+from odoo.tools import SQL, float_compare, format_amount, format_date, plaintext2html
 
 from ..engine import checks as check_engine
-from ..engine.runner import Step, run_batch
+from ..engine import matching
+from ..engine.runner import Failure, Step, run_batch
 
 _logger = logging.getLogger(__name__)
 
@@ -46,44 +47,63 @@ CONFLICTS = (
 )
 MAX_CONFLICTS = 10
 FRONT_STEPS = ("check", "confirm")
+# Who reads the chain's assessments: the sales team, the approvers and the accountants of the board.
+Q2C_GROUPS = "sales_team.group_sale_salesman,account.group_account_invoice,sale_quote_to_cash.group_q2c_approver"
 
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 
-    q2c_state = fields.Selection(Q2C_STATES, string="Quote to Cash", copy=False, index=True, readonly=True)
-    q2c_pending = fields.Boolean(copy=False, readonly=True, help="Queued for the next run of the quote-to-cash steps.")
-    q2c_next_try = fields.Datetime(copy=False, readonly=True)
-    q2c_attempts = fields.Integer(copy=False, readonly=True)
+    # Where the chain stands and why it waits: internal assessments (credit, margin, approvals),
+    # never for the portal. All the q2c_ fields are written by this addon's server code only.
+    q2c_state = fields.Selection(
+        Q2C_STATES, string="Quote to Cash", copy=False, index=True, readonly=True, groups=Q2C_GROUPS
+    )
+    q2c_pending = fields.Boolean(
+        copy=False,
+        readonly=True,
+        groups=Q2C_GROUPS,
+        help="Queued for the next run of the quote-to-cash steps.",
+    )
+    q2c_next_try = fields.Datetime(copy=False, readonly=True, groups=Q2C_GROUPS)
+    q2c_attempts = fields.Integer(copy=False, readonly=True, groups=Q2C_GROUPS)
     q2c_profile_id = fields.Many2one(
         "sale.q2c.profile",
         string="Workflow Profile",
         copy=False,
         check_company=True,
-        help="Set at acceptance from the customer, the sales team or the company.",
+        groups=Q2C_GROUPS,
+        help="Set at acceptance from the customer, the sales team or the company. "
+        "Only a sales manager changes it, which voids an approval: the checks run again.",
     )
     q2c_accepted_on = fields.Datetime(string="Accepted On", copy=False, readonly=True)
     q2c_accepted_by = fields.Char(string="Accepted By", copy=False, readonly=True)
     q2c_acceptance_channel = fields.Selection(ACCEPTANCE_CHANNELS, string="Accepted Through", copy=False, readonly=True)
-    q2c_recorded_by_id = fields.Many2one("res.users", string="Recorded By", copy=False, readonly=True)
+    q2c_recorded_by_id = fields.Many2one(
+        "res.users", string="Recorded By", copy=False, readonly=True, groups=Q2C_GROUPS
+    )
     q2c_acceptance_attachment_id = fields.Many2one(
         "ir.attachment", string="Acceptance Document", copy=False, readonly=True
     )
-    q2c_blocked_reason = fields.Text(string="Why It Waits", copy=False, readonly=True)
-    q2c_exception_step = fields.Char(copy=False, readonly=True)
-    q2c_exception_reason = fields.Text(string="Exception", copy=False, readonly=True)
+    q2c_blocked_reason = fields.Text(string="Why It Waits", copy=False, readonly=True, groups=Q2C_GROUPS)
+    q2c_exception_step = fields.Char(copy=False, readonly=True, groups=Q2C_GROUPS)
+    q2c_exception_reason = fields.Text(string="Exception", copy=False, readonly=True, groups=Q2C_GROUPS)
     q2c_approval_state = fields.Selection(
         [("requested", "Requested"), ("approved", "Approved"), ("refused", "Refused")],
         string="Approval",
         copy=False,
         readonly=True,
+        groups=Q2C_GROUPS,
     )
-    q2c_approved_amount = fields.Monetary(copy=False, readonly=True)
-    q2c_approved_by_id = fields.Many2one("res.users", string="Approved By", copy=False, readonly=True)
+    q2c_approved_amount = fields.Monetary(copy=False, readonly=True, groups=Q2C_GROUPS)
+    q2c_approved_by_id = fields.Many2one(
+        "res.users", string="Approved By", copy=False, readonly=True, groups=Q2C_GROUPS
+    )
     q2c_touchless = fields.Boolean(
         string="No Manual Touch",
         copy=False,
         readonly=True,
+        groups=Q2C_GROUPS,
         help="Went from acceptance to cash with no approval, exception or retry.",
     )
     q2c_sent_on = fields.Datetime(string="Quotation Sent On", copy=False, readonly=True)
@@ -91,7 +111,9 @@ class SaleOrder(models.Model):
     q2c_invoiced_on = fields.Datetime(string="Invoiced On", copy=False, readonly=True)
     q2c_paid_on = fields.Datetime(string="Paid On", copy=False, readonly=True)
     q2c_done_on = fields.Datetime(string="Done On", copy=False, readonly=True)
-    q2c_log_ids = fields.One2many("sale.q2c.log", "order_id", string="Quote-to-Cash History", readonly=True)
+    q2c_log_ids = fields.One2many(
+        "sale.q2c.log", "order_id", string="Quote-to-Cash History", readonly=True, groups=Q2C_GROUPS
+    )
 
     _q2c_queue_idx = models.Index("(id) WHERE q2c_pending")
 
@@ -99,41 +121,84 @@ class SaleOrder(models.Model):
     # CRUD and Odoo flows that start or move the chain
     # ------------------------------------------------------------------
 
-    def write(self, vals):
-        if vals.get("state") == "sent" and "q2c_sent_on" not in vals:
-            self.filtered(lambda order: not order.q2c_sent_on).write({"q2c_sent_on": fields.Datetime.now()})
-        return super().write(vals)
+    def _q2c_write_refused(self, field, operation):
+        """The chain's fields are written by this addon's server code only, as superuser (see
+        ``_q2c_write``): no client writes them, over RPC or through a form, so that nobody
+        walks around the checks. Sales managers change the workflow profile."""
+        if operation != "write" or self.env.su or not field.name.startswith("q2c_"):
+            return False
+        return field.name != "q2c_profile_id" or not self.env.user.has_group("sales_team.group_sale_manager")
 
-    def action_confirm(self):
-        """An order confirmed by hand joins the chain when its profile follows such orders."""
-        if self.env.context.get("q2c_runner"):
-            return super().action_confirm()
-        held = self.filtered(lambda order: order.q2c_state in ("blocked", "approval"))
-        if held and not self.env.user.has_group("sale_quote_to_cash.group_q2c_approver"):
-            raise UserError(
+    def _has_field_access(self, field, operation):
+        return not self._q2c_write_refused(field, operation) and super()._has_field_access(field, operation)
+
+    @api.model
+    def _check_field_access(self, field, operation):
+        if self._q2c_write_refused(field, operation):
+            if field.name == "q2c_profile_id":
+                raise AccessError(self.env._("Only a sales manager changes the workflow profile of an order."))
+            raise AccessError(
                 self.env._(
-                    "%(order)s waits on its quote-to-cash checks:\n%(reasons)s",
-                    order=held[0].name,
-                    reasons=held[0].q2c_blocked_reason or "",
+                    "%(field)s is set by quote to cash itself (its checks, its runner, its approvers), never by hand.",
+                    field=field._description_string(self.env),
                 )
             )
-        by_hand = self.filtered(lambda order: order.state in ("draft", "sent") and not order.q2c_state)
+        return super()._check_field_access(field, operation)
+
+    def write(self, vals):
+        if vals.get("state") == "sent" and "q2c_sent_on" not in vals:
+            self.filtered(lambda order: not order.q2c_sent_on)._q2c_write({"q2c_sent_on": fields.Datetime.now()})
+        reprofiled = self.browse()
+        if "q2c_profile_id" in vals:
+            # sudo: which orders change profile; the write below checks the writer's rights.
+            reprofiled = (
+                self.sudo()
+                .filtered(
+                    lambda order: (
+                        order.state in ("draft", "sent")
+                        and order.q2c_state
+                        and order.q2c_profile_id.id != (vals["q2c_profile_id"] or False)
+                    )
+                )
+                .with_env(self.env)
+            )
+        res = super().write(vals)
+        if reprofiled:
+            reprofiled._q2c_profile_changed(requeue="q2c_state" not in vals)
+        return res
+
+    def action_confirm(self):
+        """An order confirmed by hand joins the chain when its profile follows such orders.
+
+        The runner confirms what its checks let through. Anyone else who may not approve gets
+        the checks first, now: an order they hold is not confirmed, and the ``UserError`` says
+        why. An approver confirms over them.
+        """
+        if self.env.su and self.env.context.get("q2c_runner"):
+            # The runner, whose checks just ran (a client may send the context key, never be superuser).
+            return super().action_confirm()
+        approver = self.env.user.has_group("sale_quote_to_cash.group_q2c_approver")
+        quotations = self.filtered(lambda order: order.state in ("draft", "sent"))
+        held = quotations.filtered(lambda order: order.q2c_state in ("blocked", "approval"))
+        if not approver:
+            quotations._q2c_check_before_confirm()
+        by_hand = quotations.filtered(lambda order: not order.q2c_state)
         res = super().action_confirm()
         for order in by_hand:
             profile = order._q2c_find_profile()
             if profile and profile.start_on_confirm:
                 order._q2c_record_acceptance("confirm", order.partner_id.name, profile=profile, enqueue=False)
         if held:
-            held.write({"q2c_state": "queued", "q2c_touchless": False, "q2c_approval_state": "approved"})
+            vals = {"q2c_state": "queued", "q2c_touchless": False}
+            if approver:
+                vals["q2c_approval_state"] = "approved"
+                message = self.env._("Confirmed by %(user)s over the checks.", user=self.env.user.name)
+            else:
+                message = self.env._("Confirmed by %(user)s once its checks passed.", user=self.env.user.name)
+            held._q2c_write(vals)
             held.activity_unlink(["sale_quote_to_cash.mail_activity_q2c_approval"])
-            self._q2c_log_many(
-                held,
-                "approve",
-                "done",
-                self.env._("Confirmed by %(user)s over the checks.", user=self.env.user.name),
-                chatter=True,
-            )
-        (by_hand.filtered("q2c_state") | held | self.filtered(lambda o: o.q2c_state == "to_confirm"))._q2c_enqueue()
+            self._q2c_log_many(held, "approve" if approver else "confirm", "done", message, chatter=True)
+        quotations.filtered("q2c_state")._q2c_enqueue()
         return res
 
     def _validate_order(self):
@@ -148,12 +213,24 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------
 
     def _q2c_find_profile(self):
+        """The profile the order gets at acceptance: the customer's, the team's, the company's."""
         self.ensure_one()
         partner = self.partner_id.commercial_partner_id.with_company(self.company_id)
         profile = partner.q2c_profile_id or self.team_id.q2c_profile_id
         if profile and profile.active:
             return profile
         return self.env["sale.q2c.profile"].with_company(self.company_id)._default_for(self.company_id)
+
+    def _q2c_profile(self):
+        """The profile that applies to the order: its acceptance's, else the one it would get."""
+        self.ensure_one()
+        return self.q2c_profile_id or self._q2c_find_profile()
+
+    def _q2c_write(self, vals):
+        """Write the chain's own fields, which every client is refused (see ``_has_field_access``)."""
+        # sudo: the runner, the acceptance and the approvers' actions write them, once they
+        # have checked who may do what; a client reaches none of these fields by itself.
+        return self.sudo().write(vals)
 
     def _q2c_record_acceptance(
         self, channel, accepted_by, accepted_on=None, attachment=None, note=None, profile=None, enqueue=True
@@ -175,7 +252,7 @@ class SaleOrder(models.Model):
                     )
                 )
             when = accepted_on or fields.Datetime.now()
-            order.write(
+            order._q2c_write(
                 {
                     "q2c_profile_id": order_profile.id,
                     "q2c_accepted_on": when,
@@ -202,6 +279,7 @@ class SaleOrder(models.Model):
     def action_q2c_accept(self):
         """Open the dialog where a salesperson records the customer's acceptance."""
         self.ensure_one()
+        self.check_access("write")  # a button any client can call: for those who may change the order
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Record Acceptance"),
@@ -218,7 +296,7 @@ class SaleOrder(models.Model):
         if not waiting:
             raise UserError(self.env._("None of these orders waits for an approval."))
         for order in waiting:
-            order.write(
+            order._q2c_write(
                 {
                     "q2c_approval_state": "approved",
                     "q2c_approved_amount": order.amount_total,
@@ -238,7 +316,7 @@ class SaleOrder(models.Model):
         if not self.env.user.has_group("sale_quote_to_cash.group_q2c_approver"):
             raise AccessError(self.env._("Only a quote-to-cash approver can refuse a blocked quotation."))
         waiting = self.filtered(lambda order: order.q2c_state == "approval")
-        waiting.write({"q2c_approval_state": "refused", "q2c_state": "blocked"})
+        waiting._q2c_write({"q2c_approval_state": "refused", "q2c_state": "blocked"})
         waiting.activity_unlink(["sale_quote_to_cash.mail_activity_q2c_approval"])
         self._q2c_log_many(
             waiting, "approve", "blocked", self.env._("Refused by %(user)s.", user=self.env.user.name), chatter=True
@@ -250,7 +328,7 @@ class SaleOrder(models.Model):
         todo = self.filtered(lambda order: order.q2c_state in ("blocked", "exception", "approval"))
         if not todo:
             raise UserError(self.env._("Only blocked orders and orders in exception can be retried."))
-        todo.write(
+        todo._q2c_write(
             {
                 "q2c_state": "queued",
                 "q2c_attempts": 0,
@@ -262,6 +340,61 @@ class SaleOrder(models.Model):
         self._q2c_log_many(todo, "retry", "done", self.env._("Retry asked by %(user)s.", user=self.env.user.name))
         todo._q2c_enqueue()
         return True
+
+    def _q2c_profile_changed(self, requeue=True):
+        """A sales manager changed the profile of these quotations: an approval given under the
+        former one is void, and the checks run again under the new one."""
+        self._q2c_write({"q2c_approval_state": False, "q2c_approved_amount": 0.0, "q2c_approved_by_id": False})
+        self.activity_unlink(["sale_quote_to_cash.mail_activity_q2c_approval"])
+        if not requeue:
+            return
+        again = self.filtered(lambda order: order.q2c_state in ("blocked", "approval", "to_confirm"))
+        again._q2c_write({"q2c_state": "queued", "q2c_touchless": False, "q2c_attempts": 0, "q2c_next_try": False})
+        for profile, orders in self.grouped("q2c_profile_id").items():
+            self._q2c_log_many(
+                orders,
+                "retry",
+                "done",
+                self.env._(
+                    "Workflow profile changed to %(profile)s by %(user)s: any approval is void, the checks run again.",
+                    profile=profile.display_name,
+                    user=self.env.user.name,
+                ),
+                chatter=True,
+            )
+        again._q2c_enqueue()
+
+    def _q2c_check_before_confirm(self):
+        """Run the checks of these quotations now, for a person who may not approve them; raise a
+        ``UserError`` saying what holds them. Nothing is written."""
+        profiles = {order.id: order._q2c_profile() for order in self}
+        checked = self.filtered(
+            lambda order: (
+                order.q2c_state in ("blocked", "approval")
+                or (profiles[order.id] and profiles[order.id]._q2c_has_checks())
+            )
+        )
+        if not checked:
+            return
+        held = checked._q2c_hold_reasons(profiles)[0]
+        if not held:
+            return
+        raise UserError(
+            "\n\n".join(
+                [
+                    *(
+                        self.env._(
+                            "%(order)s waits on its quote-to-cash checks:\n%(reasons)s",
+                            order=order.name,
+                            reasons=held[order.id][1],
+                        )
+                        for order in checked
+                        if order.id in held
+                    ),
+                    self.env._("Fix the cause, or ask an approver to approve it or to confirm it over the checks."),
+                ]
+            )
+        )
 
     # ------------------------------------------------------------------
     # Queue
@@ -488,7 +621,7 @@ class SaleOrder(models.Model):
             step, reason = result.failed[order.id]
             attempts = order.q2c_attempts + 1
             delay = RETRY_DELAYS[attempts - 1] if attempts <= len(RETRY_DELAYS) else None
-            order.write(
+            order._q2c_write(
                 {
                     "q2c_state": "exception",
                     "q2c_exception_step": step,
@@ -532,7 +665,7 @@ class SaleOrder(models.Model):
             }
             if state_key not in ("blocked", "approval"):
                 vals["q2c_blocked_reason"] = False
-            orders.write(vals)
+            orders._q2c_write(vals)
             for stamp, reached in (
                 ("q2c_delivered_on", ("invoicing", "paying", "done")),
                 ("q2c_invoiced_on", ("paying", "done")),
@@ -540,9 +673,9 @@ class SaleOrder(models.Model):
                 ("q2c_done_on", ("done",)),
             ):
                 if state_key in reached:
-                    orders.filtered(lambda o, s=stamp: not o[s]).write({stamp: now})
+                    orders.filtered(lambda o, s=stamp: not o[s])._q2c_write({stamp: now})
         for reason, orders in self.filtered(lambda o: o.id in blocked).grouped(lambda o: blocked[o.id][1]).items():
-            orders.write({"q2c_blocked_reason": reason})
+            orders._q2c_write({"q2c_blocked_reason": reason})
 
     def _q2c_state_from_documents(self, blocked):
         self.ensure_one()
@@ -600,31 +733,18 @@ class SaleOrder(models.Model):
 
     def _q2c_step_check(self, ids, cache):
         orders = self._q2c_batch(ids)
-        findings = orders._q2c_findings()
+        held, findings = orders._q2c_hold_reasons()
         blocked = cache["blocked"]
         messages = {}
         for order in orders:
-            problems = findings.get(order.id, [])
-            approved = (
-                order.q2c_approval_state == "approved"
-                and float_compare(
-                    order.q2c_approved_amount, order.amount_total, precision_rounding=order.currency_id.rounding
-                )
-                == 0
-            )
-            blocking = [f for f in problems if f.mode == check_engine.BLOCK]
-            asking = [f for f in problems if f.mode == check_engine.APPROVAL and not approved]
-            if not (blocking or asking):
-                messages[order.id] = (
-                    self.env._("Checks passed.") if problems or order.q2c_profile_id._q2c_has_checks() else ""
-                )
+            if order.id not in held:
+                checked = findings.get(order.id) or (order.q2c_profile_id and order.q2c_profile_id._q2c_has_checks())
+                messages[order.id] = self.env._("Checks passed.") if checked else ""
                 continue
-            text = "\n".join(f"• {f.message} {f.hint}" for f in blocking + asking)
-            if blocking:
-                blocked[order.id] = ("blocked", text)
+            state, text = blocked[order.id] = held[order.id]
+            if state == "blocked":
                 self._q2c_wait(cache, order, "check", "blocked", self.env._("Blocked:\n%(reasons)s", reasons=text))
             else:
-                blocked[order.id] = ("approval", text)
                 order._q2c_request_approval(text)
                 self._q2c_wait(
                     cache,
@@ -635,9 +755,35 @@ class SaleOrder(models.Model):
                 )
         return messages
 
+    def _q2c_hold_reasons(self, profiles=None):
+        """What holds these quotations before confirmation, set-based: ``(held, findings)``, with
+        ``held`` ``{order id: ("blocked" or "approval", reasons)}``.
+
+        ``profiles`` (``{order id: profile}``) stands in for the orders' own, for the quotations
+        not accepted yet.
+        """
+        profiles = profiles or {order.id: order.q2c_profile_id for order in self}
+        findings = self._q2c_findings(profiles)
+        held = {}
+        for order in self:
+            problems = findings.get(order.id, [])
+            approved = (
+                order.q2c_approval_state == "approved"
+                and float_compare(
+                    order.q2c_approved_amount, order.amount_total, precision_rounding=order.currency_id.rounding
+                )
+                == 0
+            )
+            blocking = [f for f in problems if f.mode == check_engine.BLOCK]
+            asking = [f for f in problems if f.mode == check_engine.APPROVAL and not approved]
+            if blocking or asking:
+                text = "\n".join(f"• {f.message} {f.hint}" for f in blocking + asking)
+                held[order.id] = ("blocked" if blocking else "approval", text)
+        return held, findings
+
     def _q2c_request_approval(self, text):
         self.ensure_one()
-        self.q2c_approval_state = "requested"
+        self._q2c_write({"q2c_approval_state": "requested"})
         approver = self.team_id.user_id
         if not approver or not approver.has_group("sale_quote_to_cash.group_q2c_approver"):
             approver = self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user
@@ -647,8 +793,8 @@ class SaleOrder(models.Model):
             user_id=approver.id,
         )
 
-    def _q2c_findings(self):
-        """``{order id: [Finding]}`` for the checks each order's profile runs (set-based)."""
+    def _q2c_findings(self, profiles):
+        """``{order id: [Finding]}`` for the checks each order's profile in ``profiles`` runs (set-based)."""
         findings = defaultdict(list)
         today = fields.Date.context_today(self)
         for order in self:
@@ -664,17 +810,17 @@ class SaleOrder(models.Model):
                     )
                 )
         by_check = defaultdict(lambda: self.browse())
-        for order in self:
-            profile = order.q2c_profile_id
+        for order in self.filtered(lambda o: profiles[o.id]):
+            profile = profiles[order.id]
             for check in ("credit", "stock", "margin", "discount"):
                 if profile[f"{check}_check"] != "off":
                     by_check[check] |= order
         for check, orders in by_check.items():
-            for oid, found in getattr(orders, f"_q2c_check_{check}")().items():
+            for oid, found in getattr(orders, f"_q2c_check_{check}")(profiles).items():
                 findings[oid].extend(found)
         return findings
 
-    def _q2c_check_credit(self):
+    def _q2c_check_credit(self, profiles):
         result = {}
         # sudo: the receivable and the limit are accounting figures a salesperson may not read;
         # only the words of the finding reach them.
@@ -693,7 +839,7 @@ class SaleOrder(models.Model):
             for order in orders.filtered(lambda o, lim=limited: o.partner_id.commercial_partner_id in lim):
                 partner = order.partner_id.commercial_partner_id.sudo().with_company(company)
                 limit = limits[partner.id]
-                mode = order.q2c_profile_id.credit_check
+                mode = profiles[order.id].credit_check
                 amount = order.currency_id._convert(order.amount_total, company.currency_id, company, today)
                 over = check_engine.credit_exceeded(
                     limit, receivable.get(partner.id, 0.0), open_orders[partner.id], amount
@@ -754,7 +900,7 @@ class SaleOrder(models.Model):
             amounts[partner_id] += currency._convert(amount, company.currency_id, company, today)
         return amounts
 
-    def _q2c_check_stock(self):
+    def _q2c_check_stock(self, profiles):
         demands = []
         keys = defaultdict(set)
         for order in self.sorted(lambda o: (o.q2c_accepted_on or o.create_date, o.id)):
@@ -797,14 +943,14 @@ class SaleOrder(models.Model):
             result[oid] = [
                 check_engine.Finding(
                     "stock",
-                    order.q2c_profile_id.stock_check,
+                    profiles[oid].stock_check,
                     self.env._("Not enough stock: %(lines)s", lines=" ".join(words)),
                     self.env._("Receiving stock, a smaller quantity or a later delivery date unblocks it."),
                 )
             ]
         return result
 
-    def _q2c_check_margin(self):
+    def _q2c_check_margin(self, profiles):
         result = {}
         for order in self:
             revenue = sum(
@@ -822,7 +968,7 @@ class SaleOrder(models.Model):
                 if line.product_id and not line.display_type and not line.is_downpayment
             )
             margin = check_engine.margin_percent(revenue, cost)
-            profile = order.q2c_profile_id
+            profile = profiles[order.id]
             if margin is not None and margin < profile.min_margin:
                 result[order.id] = [
                     check_engine.Finding(
@@ -838,10 +984,10 @@ class SaleOrder(models.Model):
                 ]
         return result
 
-    def _q2c_check_discount(self):
+    def _q2c_check_discount(self, profiles):
         result = {}
         for order in self:
-            profile = order.q2c_profile_id
+            profile = profiles[order.id]
             over = order.order_line.filtered(lambda line, p=profile: line.discount > p.max_discount + 1e-9)
             if over:
                 result[order.id] = [
@@ -872,7 +1018,9 @@ class SaleOrder(models.Model):
     def _q2c_step_confirm(self, ids, cache):
         """Confirm; the stock of orders the runner delivers is reserved by the delivery step,
         seconds later in the back cron (the only one then that writes quants)."""
-        orders = self._q2c_batch(ids)
+        # sudo: the runner confirms what its checks let through this very batch (the cron's user
+        # is the superuser); action_confirm() runs the checks again for anyone else.
+        orders = self._q2c_batch(ids).sudo()
         delivered = orders.filtered(lambda o: o.q2c_profile_id.auto_deliver)
         if delivered:
             delivered.with_context(q2c_defer_reservation=True).action_confirm()
@@ -1051,14 +1199,17 @@ class SaleOrder(models.Model):
         return self._q2c_batch(ids).filtered(lambda o: o.q2c_profile_id.auto_match and o._q2c_open_invoices()).ids
 
     def _q2c_step_pay(self, ids, cache):
-        """Match each open invoice with the customer's payments meant for its order.
+        """Match each open invoice with the customer's payments meant for it.
 
-        A payment is meant for the order when it comes from an online transaction of the order,
-        or when its memo names the order, its customer reference or the invoice. Other
-        outstanding payments of the customer are left to the accountant. A payment with a
-        journal entry is reconciled; one without (no outstanding account on its method) is
-        linked to the invoice, as Odoo's payment wizard does, and the bank reconciliation
-        completes it.
+        A payment is meant for an order when it comes from an online transaction of the order,
+        or when its memo names, as a whole reference, the order, its customer reference, or one
+        of its invoices (by number or payment reference); a payment that names an invoice pays
+        that invoice only. A payment that names two documents, is in another currency or comes
+        to more than is left to pay is never matched: its order goes to the exception queue
+        with the reason. Other outstanding payments of the customer are left to the accountant.
+        A payment with a journal entry is reconciled; one without (no outstanding account on
+        its method) is linked to the invoice, as Odoo's payment wizard does, and the bank
+        reconciliation completes it.
         """
         orders = self._q2c_batch(ids)
         invoices = orders._q2c_open_invoices()
@@ -1082,45 +1233,167 @@ class SaleOrder(models.Model):
             ]
         )
         payments = payments.filtered(lambda pay: pay.move_id or not pay.invoice_ids)
-        of_partner = payments.grouped("partner_id")
+        claims, doubts = orders._q2c_payment_claims(payments)
+        open_lines = payments.move_id.line_ids.filtered(
+            lambda line: line.account_id in receivable.account_id and not line.reconciled
+        )
         messages = {}
         plan = []
-        taken = self.env["account.payment"]
         for order in orders:
-            tx_payments = order.transaction_ids.filtered(lambda tx: tx.state == "done").payment_id
-            order_invoices = invoices.filtered(lambda m, o=order: o in m.invoice_line_ids.sale_line_ids.order_id)
-            labels = [
-                label.lower() for label in [order.name, order.client_order_ref, *order_invoices.mapped("name")] if label
-            ]
-            candidates = taken.browse().concat(
-                *(of_partner.get(partner, taken.browse()) for partner in order_invoices.commercial_partner_id)
-            )
-            meant = (candidates - taken).filtered(
-                lambda pay, inv=order_invoices, tx=tx_payments, lab=labels: (
-                    pay.currency_id in inv.currency_id
-                    and (pay in tx or any(label in (pay.memo or "").lower() for label in lab))
-                )
-            )
-            if not meant:
+            mine = payments.filtered(lambda pay, o=order: claims.get(pay.id, (None,))[0] == o.id)
+            reason = doubts.get(order.id) or (mine and order._q2c_payment_misfit(mine, claims, open_lines))
+            if reason:
+                messages[order.id] = Failure(reason)
                 continue
-            lines = meant.move_id.line_ids.filtered(
-                lambda line, acc=receivable.account_id: line.account_id in acc and not line.reconciled
-            )
-            if lines:
-                plan.append(receivable.filtered(lambda line, inv=order_invoices: line.move_id in inv) | lines)
-            if moveless := meant.filtered(lambda pay: not pay.move_id):
-                order_invoices.matched_payment_ids |= moveless
-            taken |= meant
+            if not mine:
+                continue
+            order_invoices = invoices.filtered(lambda m, o=order: o in m.invoice_line_ids.sale_line_ids.order_id)
+            # The payments naming an invoice go to it first, then those meant for the whole order.
+            groups = mine.grouped(lambda pay: claims[pay.id][1])
+            matched = self.env["account.move"]
+            for invoice_id in sorted(groups, key=lambda key: (not key, key)):
+                group = groups[invoice_id]
+                targets = order_invoices.filtered(lambda m, i=invoice_id: m.id == i) if invoice_id else order_invoices
+                if lines := open_lines.filtered(lambda line, g=group: line.move_id in g.move_id):
+                    plan.append(receivable.filtered(lambda line, t=targets: line.move_id in t) | lines)
+                if moveless := group.filtered(lambda pay: not pay.move_id):
+                    targets.matched_payment_ids |= moveless
+                matched |= targets
             messages[order.id] = self.env._(
                 "Payment %(payments)s matched with %(invoices)s.",
-                payments=", ".join(meant.mapped("name")),
-                invoices=", ".join(order_invoices.mapped("name")),
+                payments=", ".join(mine.mapped("name")),
+                invoices=", ".join(matched.mapped("name")),
             )
         if plan:
             # Each order's invoice lines and payment lines are reconciled together, all the
             # orders of the batch in one pass (as Odoo's payment wizard does for a batch).
             self.env["account.move.line"]._reconcile_plan(plan)
         return messages
+
+    def _q2c_payment_claims(self, payments):
+        """What each payment is meant for among these orders: ``(claims, doubts)``.
+
+        ``claims`` is ``{payment id: (order id, invoice id or False)}``, the invoice when the memo
+        names one; ``doubts`` is ``{order id: reason}`` for the orders a payment names along with
+        another document, which nobody but a person can sort out. The references looked for are
+        those of every order and invoice of the customers, so that a memo naming another of
+        their documents as well is seen.
+        """
+        from_tx = defaultdict(set)
+        for order in self:
+            for pay in order.transaction_ids.filtered(lambda tx: tx.state == "done").payment_id:
+                from_tx[pay.id].add(order.id)
+        named, labels = {}, {}
+        if with_memo := payments.filtered("memo"):
+            index = matching.ReferenceIndex()
+            customers = with_memo.partner_id.commercial_partner_id.ids
+            companies = self.company_id.ids
+            for other in self.env["sale.order"].search_fetch(
+                [
+                    ("partner_id.commercial_partner_id", "in", customers),
+                    ("company_id", "in", companies),
+                    ("state", "!=", "cancel"),
+                ],
+                ["name", "client_order_ref"],
+            ):
+                labels["order", other.id] = other.name
+                index.add(("order", other.id), other.name)
+                index.add(("order", other.id), other.client_order_ref)
+            for move in self.env["account.move"].search_fetch(
+                [
+                    ("commercial_partner_id", "in", customers),
+                    ("company_id", "in", companies),
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                ],
+                ["name", "payment_reference"],
+            ):
+                labels["invoice", move.id] = move.name
+                index.add(("invoice", move.id), move.name)
+                index.add(("invoice", move.id), move.payment_reference)
+            named = {pay.id: index.named(pay.memo) for pay in with_memo}
+        Move = self.env["account.move"]
+        named_invoices = Move.browse({key for keys in named.values() for kind, key in keys if kind == "invoice"})
+        invoice_orders = {move.id: set(move.invoice_line_ids.sale_line_ids.order_id.ids) for move in named_invoices}
+        batch = set(self.ids)
+        claims, doubts = {}, {}
+        for pay in payments:
+            keys = named.get(pay.id, set())
+            order_ids = {key for kind, key in keys if kind == "order"} | from_tx[pay.id]
+            invoice_ids = {key for kind, key in keys if kind == "invoice"}
+            of_invoices = set().union(*(invoice_orders[key] for key in invoice_ids))
+            concerned = (order_ids | of_invoices) & batch
+            if not concerned:
+                continue
+            if len(invoice_ids) > 1 or len(order_ids) > 1 or (invoice_ids and order_ids - of_invoices):
+                documents = sorted(
+                    {labels["invoice", key] for key in invoice_ids}
+                    | {labels.get(("order", key)) or self.browse(key).name for key in order_ids}
+                )
+                for oid in concerned:
+                    doubts.setdefault(
+                        oid,
+                        self.env._(
+                            "Payment %(payment)s names %(documents)s: a person decides what it pays.",
+                            payment=pay.name,
+                            documents=", ".join(documents),
+                        ),
+                    )
+                continue
+            claims[pay.id] = (min(order_ids or concerned), next(iter(invoice_ids), False))
+        return claims, doubts
+
+    def _q2c_payment_misfit(self, payments, claims, open_lines):
+        """Why the payments meant for this order cannot be matched as they are (another currency,
+        more than is left to pay), or ``None``."""
+        self.ensure_one()
+        posted = self.invoice_ids.filtered(lambda m: m.state == "posted" and m.move_type == "out_invoice")
+        paid = sum(move.amount_total - move.amount_residual for move in posted)
+        left_on_order = self.currency_id.round(self.amount_total - paid)
+        total = 0.0
+        groups = payments.grouped(lambda pay: claims[pay.id][1])
+        for invoice_id, group in groups.items():
+            invoice = self.env["account.move"].browse(invoice_id)
+            currency = invoice.currency_id if invoice else self.currency_id
+            if other := group.filtered(lambda pay, c=currency: pay.currency_id != c):
+                return self.env._(
+                    "Payment %(payment)s is in %(currency)s, %(document)s in %(expected)s: a person decides.",
+                    payment=other[0].name,
+                    currency=other[0].currency_id.name,
+                    document=invoice.name or self.name,
+                    expected=currency.name,
+                )
+            amount = sum(
+                -sum(
+                    open_lines.filtered(lambda line, p=pay: line.move_id == p.move_id).mapped(
+                        "amount_residual_currency"
+                    )
+                )
+                if pay.move_id
+                else pay.amount
+                for pay in group
+            )
+            total += amount
+            left = invoice.amount_residual if invoice else left_on_order
+            if float_compare(amount, left, precision_rounding=currency.rounding) > 0:
+                return self.env._(
+                    "Payment %(payments)s comes to %(amount)s, more than the %(left)s left to pay on %(document)s: "
+                    "a person decides.",
+                    payments=", ".join(group.mapped("name")),
+                    amount=format_amount(self.env, amount, currency),
+                    left=format_amount(self.env, max(left, 0.0), currency),
+                    document=invoice.name or self.name,
+                )
+        if len(groups) > 1 and float_compare(total, left_on_order, precision_rounding=self.currency_id.rounding) > 0:
+            return self.env._(
+                "Payment %(payments)s comes to %(amount)s, more than the %(left)s left to pay on %(document)s: "
+                "a person decides.",
+                payments=", ".join(payments.mapped("name")),
+                amount=format_amount(self.env, total, self.currency_id),
+                left=format_amount(self.env, max(left_on_order, 0.0), self.currency_id),
+                document=self.name,
+            )
+        return None
 
     # --- lock ----------------------------------------------------------------------
 
@@ -1148,4 +1421,71 @@ class SaleOrder(models.Model):
 
     def _q2c_on_documents_moved(self):
         """A delivery was validated or an invoice paid: move the chain on (by trigger)."""
-        self.filtered(lambda o: o.q2c_state and o.q2c_state != "done")._q2c_enqueue()
+        # sudo: whoever moved the document (a warehouse user, a customer paying online) wakes
+        # the chain without reading it.
+        self.sudo().filtered(lambda o: o.q2c_state and o.q2c_state != "done")._q2c_enqueue()
+
+    # ------------------------------------------------------------------
+    # Uninstall
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _q2c_hand_over(self):
+        """Before the addon goes: confirm the quotations a customer accepted and the chain did not
+        confirm yet, as the chain would have (their checks pass, their profile confirms), with
+        Odoo's own confirmation; the others get a to-do for their salesperson and a note.
+
+        Without it they would stay quotations, and nothing would say that the customer said yes.
+        """
+        accepted = self.search(
+            [("state", "in", ("draft", "sent")), ("q2c_state", "!=", False), ("q2c_accepted_on", "!=", False)]
+        )
+        if not accepted:
+            return
+        held = accepted._q2c_hold_reasons()[0]
+        reasons = {oid: text for oid, (_state, text) in held.items()}
+        for order in accepted.filtered(lambda o: o.id not in reasons and not o.q2c_profile_id.auto_confirm):
+            reasons[order.id] = self.env._("Its workflow profile leaves the confirmation to a person.")
+        todo = accepted.filtered(lambda o: o.id not in reasons)
+        # sudo and q2c_runner: Odoo's own confirmation, the checks having just passed (the
+        # uninstall runs as superuser anyway).
+        confirm = todo.sudo().with_context(q2c_runner=True)
+        result = run_batch(
+            todo.ids,
+            [Step("confirm", lambda ids: ids, lambda ids: confirm.browse(ids).action_confirm() and {})],
+            savepoint=self.env.cr.savepoint,
+            describe_error=self._q2c_describe_error,
+            # One transaction that nobody else reads while the addon goes: no savepoint budget.
+            max_savepoints=len(todo) + 2,
+        )
+        reasons.update({oid: reason for oid, (_step, reason) in result.failed.items()})
+        channels = dict(self._fields["q2c_acceptance_channel"]._description_selection(self.env))
+        admin = self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user
+        bodies = {}
+        for order in accepted:
+            accepted_by = self.env._(
+                "%(who)s accepted this quotation on %(date)s (%(how)s).",
+                who=order.q2c_accepted_by or order.partner_id.name,
+                date=format_date(self.env, order.q2c_accepted_on),
+                how=channels.get(order.q2c_acceptance_channel, ""),
+            )
+            if order.id not in reasons:
+                bodies[order.id] = self.env._(
+                    "%(accepted)s Confirmed when quote to cash was uninstalled.", accepted=accepted_by
+                )
+                continue
+            bodies[order.id] = plaintext2html(
+                self.env._(
+                    "%(accepted)s It is not confirmed:\n%(reason)s\nQuote to cash was uninstalled: "
+                    "confirm the order by hand once that is settled.",
+                    accepted=accepted_by,
+                    reason=reasons[order.id],
+                )
+            )
+            order.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("Accepted quotation to confirm by hand"),
+                note=bodies[order.id],
+                user_id=(order.user_id if order.user_id.active else admin).id,
+            )
+        accepted._message_log_batch(bodies=bodies)

@@ -2,10 +2,14 @@ from . import test_settings
 from . import test_engine
 from . import test_flow
 from . import test_checks
+from . import test_walkarounds
 from . import test_payments
+from . import test_payment_matching
 from . import test_failures
 from . import test_batches
 from . import test_concurrency
 from . import test_security
+from . import test_portal_access
+from . import test_uninstall
 from . import test_reports
 from . import test_tour

@@ -119,10 +119,10 @@ class TestQuoteToCashBatches(Q2cCommon):
         self.accept(ten)
         self.env.flush_all()
         self.env.invalidate_all()
-        with self.assertQueryCount(392):
+        with self.assertQueryCount(367):
             self.env["sale.order"]._q2c_run(batch_size=20, ids=one.ids, commit=False)
         self.assertEqual(one.q2c_state, "done")
         self.env.invalidate_all()
-        with self.assertQueryCount(849):
+        with self.assertQueryCount(824):
             self.env["sale.order"]._q2c_run(batch_size=20, ids=ten.ids, commit=False)
         self.assertTrue(all(order.q2c_state == "done" for order in ten))

@@ -3,8 +3,8 @@
 import contextlib
 import unittest
 
-from ..engine import checks
-from ..engine.runner import DONE, FAILED, Step, run_batch
+from ..engine import checks, matching
+from ..engine.runner import DONE, FAILED, Failure, Step, run_batch
 
 
 class Boom(Exception):
@@ -106,6 +106,59 @@ class TestRunner(unittest.TestCase):
         result = run_batch([1, 2], [step], tx.savepoint, describe)
         self.assertEqual({o.order_id: o.message for o in result.outcomes}, {1: "special", 2: "default"})
         self.assertTrue(all(o.result == DONE for o in result.outcomes))
+
+    def test_a_failure_message_fails_its_order_only(self):
+        tx, calls = FakeTransaction(), []
+
+        def run(ids):
+            calls.append(list(ids))
+            for oid in ids:
+                if oid != 2:
+                    tx.state[oid] = True
+            return {2: Failure("two payments")}
+
+        steps = [Step("a", lambda ids: ids, run), self._step(tx, "b")]
+        result = run_batch([1, 2, 3], steps, tx.savepoint, describe)
+        self.assertEqual(calls, [[1, 2, 3]], "no rollback, no order taken again alone")
+        self.assertEqual(result.failed, {2: ("a", "two payments")})
+        self.assertEqual(tx.state.get(1), True, "the others' work stands")
+        self.assertEqual(sorted(result.done("b")), [1, 3], "the failed order takes no further step")
+
+
+class TestMatching(unittest.TestCase):
+    def _named(self, memo, **references):
+        index = matching.ReferenceIndex()
+        for key, reference in references.items():
+            index.add(key, reference)
+        return index.named(memo)
+
+    def test_a_reference_inside_another_is_not_named(self):
+        self.assertEqual(self._named("INV/2026/01234", ref="1234"), set())
+        self.assertEqual(self._named("S100000", order="S10000"), set())
+        self.assertEqual(self._named("INV/2026/00012-1", invoice="INV/2026/00012"), set())
+        self.assertEqual(self._named("XINV/2026/00012", invoice="INV/2026/00012"), set())
+        self.assertEqual(self._named("S10000_2", order="S10000"), set())
+
+    def test_a_whole_reference_is_named_whatever_surrounds_it(self):
+        for memo in ("INV/2026/00012", "  inv/2026/00012 ", "Paid: INV/2026/00012.", "(INV/2026/00012), thanks"):
+            with self.subTest(memo=memo):
+                self.assertEqual(self._named(memo, invoice="INV/2026/00012", other="INV/2026/00013"), {"invoice"})
+
+    def test_every_reference_a_memo_names(self):
+        memo = "INV/2026/00012 + INV/2026/00013, order 1234"
+        self.assertEqual(
+            self._named(memo, a="INV/2026/00012", b="INV/2026/00013", ref="1234", other="12"), {"a", "b", "ref"}
+        )
+
+    def test_a_reference_of_several_words(self):
+        self.assertEqual(self._named("for po 77 thanks", ref="PO 77"), {"ref"})
+        self.assertEqual(self._named("for po 770", ref="PO 77"), set())
+        self.assertEqual(self._named("po", ref="PO 77"), set())
+
+    def test_nothing_is_named_by_an_empty_memo_or_reference(self):
+        self.assertEqual(self._named("", order="S1"), set())
+        self.assertEqual(self._named("S1", order=""), set())
+        self.assertEqual(matching.tokens(" -/ "), ())
 
 
 class TestChecks(unittest.TestCase):
