@@ -73,3 +73,27 @@ class TestQuoteToCashSecurity(Q2cCommon):
         order = self.quote([(self.service, 1)])
         with self.assertRaises(UserError):
             order.q2c_profile_id = foreign
+
+    def test_a_warehouse_user_validates_the_delivery_and_moves_the_chain_on(self):
+        """The delivery hook wakes the chain as superuser: the storekeeper needs no sales rights for it,
+        and gets none from it (the chain's fields stay out of their reach)."""
+        self.profile.auto_deliver = False
+        order = self.quote([(self.storable_order, 2)], user_id=self.salesman.id)
+        self.accept(order)
+        self.run_chain()
+        self.assertEqual(order.state, "sale")
+        order.flush_recordset()
+        self.env.cr.execute("UPDATE sale_order SET q2c_pending = FALSE WHERE id = %s", [order.id])
+        order.invalidate_recordset(["q2c_pending"])
+        storekeeper = new_test_user(
+            self.env, "q2c_storekeeper", groups="stock.group_stock_user", company_id=self.company.id
+        )
+        picking = order.picking_ids.with_user(storekeeper)
+        picking.action_assign()
+        picking.move_ids.picked = True
+        picking.button_validate()
+        self.assertEqual(picking.state, "done")
+        self.assertTrue(order.q2c_pending, "the delivery moves the chain on")
+        with self.assertRaises(AccessError):
+            order.with_user(storekeeper).read(["q2c_state"])
+
