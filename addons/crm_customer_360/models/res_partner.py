@@ -225,7 +225,9 @@ class ResPartner(models.Model):
                 row[key] += convert(residual, move_company.currency_id, move_company)
                 row[f"{key}_count"] += count
         company = self.env.company
-        # sudo: the amounts still to invoice are summed for the customers this reader already sees.
+        # sudo: one total per customer of what the current company's confirmed orders still have to
+        # invoice, for the accounting readers only (checked by _c360_summaries): the credit Odoo shows
+        # them too. No order is read or shown; a reader who may not read them still gets the total.
         to_invoice = self.env["sale.order"].sudo()._q2c_open_order_amounts(company, self.browse(ids))
         for partner_id, amount in to_invoice.items():
             figures[partner_id]["to_invoice"] += amount
@@ -663,7 +665,8 @@ class ResPartner(models.Model):
                     }
                 )
         if activities:
-            # sudo: the health cron assigns activities to the account managers, who may not be its user.
+            # sudo: the measure (the nightly job, or the button of whoever may change the customer)
+            # assigns the engine's activity to the account manager, who may not be its user.
             self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(activities)
         self._message_log_batch(bodies={pid: body for pid, body in bodies.items()})
 

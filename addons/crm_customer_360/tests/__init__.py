@@ -9,3 +9,4 @@ from . import test_reports
 from . import test_demand
 from . import test_report_access
 from . import test_internal_assessments
+from . import test_sudo_safety

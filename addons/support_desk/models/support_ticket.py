@@ -6,7 +6,7 @@ import pytz
 from markupsafe import Markup
 
 from odoo import api, fields, models, tools
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
@@ -29,6 +29,19 @@ SLA_STATUSES = [
     ("failed", "Failed"),
     ("achieved", "Achieved"),
 ]
+# what the desk itself records (the reference, the policy that applies, the clocks' dates): a view shows
+# them read-only, and the server refuses them from anyone but the engine (superuser) and administrators
+ENGINE_FIELDS = frozenset(
+    {
+        "number",
+        "sla_policy_id",
+        "date_last_stage_update",
+        "date_closed",
+        "reopen_count",
+        "date_cycle_start",
+        "date_first_reply",
+    }
+)
 # a change of these may change the policy that applies, or its targets
 SLA_FIELDS = {"priority", "team_id", "ticket_type_id", "tag_ids", "partner_id", "company_id"}
 
@@ -197,9 +210,28 @@ class SupportTicket(models.Model):
     # CRUD
     # ------------------------------------------------------------------
 
+    def _check_engine_fields(self, vals):
+        """Refuse what the desk records itself (``ENGINE_FIELDS``) to agents and clients.
+
+        An agent could otherwise give a ticket another's reference, stop its clocks or mark it
+        answered over RPC. Administrators may (an import from another tool brings its dates).
+        """
+        if self.env.su or self.env.user.has_group("support_desk.group_support_manager"):
+            return
+        forced = sorted(name for name in ENGINE_FIELDS & vals.keys() if not (name == "number" and vals[name] == "/"))
+        if forced:
+            raise AccessError(
+                self.env._(
+                    "%(fields)s of a ticket are recorded by the support desk itself, not set by hand.",
+                    fields=", ".join(self._fields[name]._description_string(self.env) for name in forced),
+                )
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
         now = fields.Datetime.now()
+        for vals in vals_list:
+            self._check_engine_fields(vals)
         for vals in vals_list:
             if vals.get("number", "/") == "/":
                 company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
@@ -213,16 +245,20 @@ class SupportTicket(models.Model):
         tickets = super().create(vals_list)
         tickets._support_follow_customers()
         tickets._assign_automatically()
-        for ticket in tickets.filtered("is_closed"):
-            ticket.date_closed = now
+        closed = tickets.filtered("is_closed")
+        if closed:
+            super(SupportTicket, closed).write({"date_closed": now})
         tickets._sla_start(now)
         return tickets
 
     def write(self, vals):
+        self._check_engine_fields(vals)
         now = fields.Datetime.now()
         sla_changed = bool(SLA_FIELDS & vals.keys())
         if sla_changed:
-            # the time used so far is measured by the clock of the team it was used under
+            # the time used so far is measured by the clock of the team it was used under. sudo: the
+            # clocks are the engine's (agents only read them); a checkpoint moves no total, and
+            # super().write() below still checks the caller's right to change these tickets
             self.sudo().sla_line_ids._checkpoint(now)
         former_customers = {ticket: ticket.partner_id for ticket in self} if "partner_id" in vals else None
         if "stage_id" not in vals:
@@ -533,6 +569,8 @@ class SupportTicket(models.Model):
         """An internal note never reaches a customer's mailbox, not even one named in it."""
         recipients = super()._notify_get_recipients(message, msg_vals=msg_vals, **kwargs)
         msg_vals = msg_vals or {}
+        # sudo: the message's subtype and internal flag, read only to take customers out of an
+        # internal note's recipients (never to add any)
         subtype_id = msg_vals["subtype_id"] if "subtype_id" in msg_vals else message.sudo().subtype_id.id
         internal = msg_vals["is_internal"] if "is_internal" in msg_vals else message.sudo().is_internal
         if internal or self.env["mail.message.subtype"].browse(subtype_id).sudo().internal:
@@ -595,7 +633,8 @@ class SupportTicket(models.Model):
             if ticket.sla_policy_id != policy:
                 by_policy[policy].append(ticket.id)
         for policy, ids in by_policy.items():
-            # sudo: the applicable policy is set by the engine, agents may not choose it
+            # sudo: the policy the engine found, on the tickets the caller has just created or changed
+            # (a change of team may have taken them out of the caller's reach)
             self.browse(ids).sudo().write({"sla_policy_id": policy.id})
 
     def _sla_start(self, now):
@@ -639,7 +678,8 @@ class SupportTicket(models.Model):
             lambda ticket: not ticket.sla_line_ids
         )
         tickets._sla_start(now)
-        Line = self.env["support.ticket.sla"].sudo()  # sudo: SLA status is the engine's bookkeeping
+        # sudo: SLA status is the engine's bookkeeping; run by the migration only (private: no RPC)
+        Line = self.env["support.ticket.sla"].sudo()
         past = Line.search([("ticket_id", "in", tickets.ids), ("state", "=", "ongoing"), ("deadline", "<=", now)])
         past._fail(now)
         past.write({"escalated": True})
@@ -731,6 +771,7 @@ class SupportTicket(models.Model):
 
     def _sla_clear_warnings(self):
         """The "SLA at risk" activities of tickets that have no clock at risk any more are removed."""
+        # sudo: the clocks are read to decide, nothing of them is shown; only these tickets' warnings go
         safe = self.filtered(
             lambda ticket: not any(line.state == "ongoing" and line.warned for line in ticket.sudo().sla_line_ids)
         )
@@ -756,10 +797,12 @@ class SupportTicket(models.Model):
             return
         now = fields.Datetime.now()
         for ticket in self:
+            # sudo: posting needs only read access; the clocks are the engine's, met or started by this
+            # message alone (an agent's reply or a customer's message, by its author)
             lines = ticket.sudo().sla_line_ids
             if ticket._sla_is_agent_reply(message):
                 if not ticket.date_first_reply:
-                    ticket.sudo().date_first_reply = now  # sudo: recorded by the engine, read-only for agents
+                    ticket.sudo().date_first_reply = now  # sudo: this reply's date, as the engine records it
                 # a failed clock stays failed, but its reply is dated
                 lines.filtered(
                     lambda line: line.metric in ("first_reply", "next_reply") and not line.date_reached

@@ -6,3 +6,4 @@ from . import test_portal
 from . import test_clock
 from . import test_sla_clock
 from . import test_tour
+from . import test_sudo_safety

@@ -128,6 +128,39 @@ class TestTicketAccess(SupportCase):
             "an agent of another company",
         )
 
+    def test_agent_cannot_set_what_the_desk_records(self):
+        """Read-only in the form is refused on the server: an agent over RPC cannot take another ticket's
+        reference, choose the policy, stop the clocks or mark the ticket answered."""
+        mine = self._ticket()
+        other = self._ticket()
+        policy = self.env["support.sla"].create({"name": "Lax", "company_id": self.company.id})
+        forged = {
+            "number": other.number,
+            "sla_policy_id": policy.id,
+            "date_first_reply": fields.Datetime.now(),
+            "date_cycle_start": fields.Datetime.now(),
+            "date_closed": fields.Datetime.now(),
+            "reopen_count": 7,
+        }
+        for name, value in forged.items():
+            with self.subTest(field=name):
+                with self.assertRaises(AccessError):
+                    mine.with_user(self.agent).write({name: value})
+                with self.assertRaises(AccessError):
+                    self.env["support.ticket"].with_user(self.agent).create(
+                        {"name": "Forged", "team_id": self.team.id, name: value}
+                    )
+        self.assertNotEqual(mine.number, other.number)
+        self.assertFalse(mine.date_first_reply)
+        # what an agent does by hand still works, and writes those fields as the desk
+        mine.with_user(self.agent).write({"priority": "2"})
+        mine.with_user(self.agent).action_close()
+        self.assertTrue(mine.date_closed)
+        mine.with_user(self.agent).action_reopen()
+        self.assertEqual(mine.reopen_count, 1)
+        # an administrator may (an import from another tool brings its own dates)
+        mine.with_user(self.manager).write({"date_cycle_start": fields.Datetime.now()})
+
     def test_portal_user_reads_their_company_tickets_only(self):
         ours = self._ticket(partner_id=self.customer.id)
         colleague = self._ticket(partner_id=self.contact.id)
