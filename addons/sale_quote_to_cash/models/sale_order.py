@@ -208,6 +208,26 @@ class SaleOrder(models.Model):
             order._q2c_record_acceptance("portal_sign", order.signed_by or order.partner_id.name)
         return super(SaleOrder, self - automated)._validate_order()
 
+    def _q2c_confirm_now(self):
+        """Check and confirm these accepted quotations in this very transaction, as the front
+        cron would; return the orders confirmed.
+
+        For the flows where Odoo confirms at once (an online payment): the profile's checks run
+        now; what they let through is confirmed (``action_confirm``, with the caller's context)
+        and queued for the back office (delivery, invoice, matching); what they hold stays a
+        quotation, blocked or waiting for an approval, with the reason. An order that stands
+        elsewhere in the chain (waiting for an approval or for a person, in exception) is only
+        queued, as before.
+        """
+        todo = self.filtered(lambda order: order.state in ("draft", "sent") and order.q2c_state == "queued")
+        (self - todo)._q2c_enqueue()
+        if todo:
+            # sudo: the runner's own pass, as its crons run it (as the superuser), on quotations the
+            # customer accepted by paying: its check step runs the profile's checks, and only what
+            # they let through reaches the confirmation step.
+            todo.sudo()._q2c_process(phase="front")
+        return todo.filtered(lambda order: order.state == "sale")
+
     # ------------------------------------------------------------------
     # Acceptance, approval, retry (what a person does)
     # ------------------------------------------------------------------

@@ -13,3 +13,4 @@ from . import test_portal_access
 from . import test_uninstall
 from . import test_reports
 from . import test_tour
+from . import test_menus

@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo.tests import tagged
 
 from .common import Q2cCommon
@@ -20,10 +22,17 @@ class TestQuoteToCashOnlinePayments(Q2cCommon):
 
     def test_paid_on_the_portal_goes_to_cash(self):
         order = self.quote([(self.service, 2)])
-        tx = self._transaction(order, "done")
+        confirmation_mail = patch.object(
+            self.env.registry["sale.order"], "_send_order_confirmation_mail", autospec=True
+        )
+        with confirmation_mail as mail:
+            tx = self._transaction(order, "done")
         self.assertEqual(order.q2c_acceptance_channel, "portal_pay")
-        self.assertIn(order.state, ("draft", "sent"), "the payment request does not confirm: the runner does")
-        self.assertTrue(order.q2c_pending)
+        self.assertEqual(order.state, "sale", "Odoo's contract: the payment confirms the order at once")
+        mail.assert_called_once()
+        self.assertEqual(order.q2c_log_ids.filtered(lambda log: log.step == "confirm").result, "done")
+        self.assertTrue(order.q2c_pending, "queued for the next steps: invoice and matching")
+        self.assertEqual(order.q2c_state, "invoicing")
         self.assertTrue(tx.payment_id)
         self.run_chain()
         self.assertEqual(order.state, "sale")
@@ -32,6 +41,45 @@ class TestQuoteToCashOnlinePayments(Q2cCommon):
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertIn(tx.payment_id, invoice.matched_payment_ids | invoice.reconciled_payment_ids)
         self.assertEqual(order.q2c_state, "done")
+
+    def test_paid_on_the_portal_held_by_its_checks(self):
+        """The checks run at the payment: what they hold is not confirmed, and says why."""
+        self.profile.write({"discount_check": "block", "max_discount": 10.0})
+        order = self.quote([(self.service, 2, {"discount": 25.0})])
+        self._transaction(order, "done")
+        self.assertEqual(order.q2c_acceptance_channel, "portal_pay")
+        self.assertIn(order.state, ("draft", "sent"))
+        self.assertEqual(order.q2c_state, "blocked")
+        self.assertIn("25%", order.q2c_blocked_reason)
+        self.assertFalse(order.q2c_pending)
+        self.run_chain()
+        self.assertIn(order.state, ("draft", "sent"))
+        self.assertFalse(order.invoice_ids)
+
+    def test_paid_on_the_portal_waits_for_an_approval(self):
+        self.profile.write({"discount_check": "approval", "max_discount": 10.0})
+        order = self.quote([(self.service, 2, {"discount": 25.0})])
+        self._transaction(order, "done")
+        self.assertIn(order.state, ("draft", "sent"))
+        self.assertEqual(order.q2c_state, "approval")
+        self.assertEqual(order.q2c_approval_state, "requested")
+        self.run_chain()
+        self.assertEqual(
+            order.activity_ids.activity_type_id, self.env.ref("sale_quote_to_cash.mail_activity_q2c_approval")
+        )
+        self.assertEqual(len(order.activity_ids), 1, "one approval asked, not one per run")
+        order.with_user(self.manager).action_q2c_approve()
+        self.run_chain()
+        self.assertEqual(order.state, "sale")
+
+    def test_paid_on_the_portal_after_an_acceptance_by_phone(self):
+        """Accepted by phone, still in the queue when the customer pays: confirmed by the payment."""
+        order = self.quote([(self.service, 2)])
+        self.accept(order)
+        self.assertIn(order.state, ("draft", "sent"))
+        self._transaction(order, "done")
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(order.q2c_acceptance_channel, "phone")
 
     def test_pending_payment_does_not_accept(self):
         order = self.quote([(self.service, 2)])
