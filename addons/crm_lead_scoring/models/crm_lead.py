@@ -4,10 +4,10 @@ from collections import defaultdict
 
 from markupsafe import Markup, escape
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.fields import Domain
 from odoo.modules import module as odoo_module
-from odoo.tools import SQL, split_every
+from odoo.tools import SQL, ormcache, split_every
 
 from ..engine import blend, features, rules
 from ..engine import model as learning
@@ -39,6 +39,8 @@ FREE_MAIL_DOMAINS = frozenset(
     "wanadoo.fr proton.me protonmail.com mail.com yandex.com".split()
 )
 BATCH = 2000
+# the scoring job's wake-up, once per transaction, in the cursor's post-commit data
+WAKE_KEY = "crm_lead_scoring.wake"
 SCORE_FIELDS = [
     "score",
     "score_grade",
@@ -146,11 +148,19 @@ class CrmLead(models.Model):
             lead.score_trend = lead.score - before[lead.id] if lead.id in before else 0
 
     def _compute_probabilities(self):
-        """Odoo's predictive probability, except where the company lets the score drive it."""
+        """Odoo's predictive probability, except where the company lets the score drive it.
+
+        Off by default (see ``res.company.scoring_drives_probability``): then Odoo's own
+        computation runs alone, with no read added.
+        """
+        driving = self._scoring_driving_company_ids()
+        if not driving:
+            return super()._compute_probabilities()
         was_automated = {lead.id: lead.active and lead.is_automated_probability for lead in self}
         result = super()._compute_probabilities()
+        current = self.env.company.id
         for lead in self:
-            if lead.score_grade and lead.company_id.scoring_drives_probability and lead.won_status == "pending":
+            if (lead.company_id.id or current) in driving and lead.score_grade and lead.won_status == "pending":
                 lead.automated_probability = lead.score
                 if was_automated[lead.id]:
                     lead.probability = lead.score
@@ -159,6 +169,8 @@ class CrmLead(models.Model):
     def _update_automated_probabilities(self):
         """After Odoo's daily recompute, put the scores back where they drive the probability."""
         result = super()._update_automated_probabilities()
+        if not self._scoring_driving_company_ids():
+            return result
         self.env.cr.execute(
             """UPDATE crm_lead l
                   SET probability = CASE WHEN l.probability = l.automated_probability THEN l.score
@@ -172,6 +184,14 @@ class CrmLead(models.Model):
         self.invalidate_model(["probability", "automated_probability"])
         return result
 
+    @api.model
+    @ormcache()
+    def _scoring_driving_company_ids(self):
+        """Ids of the companies whose scores drive the probability (cached: read on every compute)."""
+        # sudo: a setting of every company, not data shown to the user; the cache is shared by all users
+        companies = self.env["res.company"].sudo().with_context(active_test=False)
+        return frozenset(companies._search([("scoring_drives_probability", "=", True)]).get_result_ids())
+
     # ------------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------------
@@ -180,7 +200,8 @@ class CrmLead(models.Model):
     def create(self, vals_list):
         """New leads are scored by the scoring job right after the commit, off the creator's request.
 
-        With ``crm_lead_scoring_sync`` in the context they are scored at once instead.
+        The queueing costs Odoo's ``INSERT`` no query: the flag travels in its values, and the job is
+        woken after the commit. With ``crm_lead_scoring_sync`` in the context they are scored at once.
         """
         context = self.env.context
         deferred = not context.get("crm_lead_scoring_skip") and not context.get("crm_lead_scoring_sync")
@@ -188,18 +209,55 @@ class CrmLead(models.Model):
             vals_list = [{"score_pending": True, **vals} for vals in vals_list]
         leads = super().create(vals_list)
         if deferred:
-            cron = self.env.ref("crm_lead_scoring.ir_cron_scoring_pending", raise_if_not_found=False)
-            if cron:
-                cron._trigger()
+            self._scoring_wake_job()
         elif context.get("crm_lead_scoring_sync"):
             leads._scoring_rescore(reason="create")
         return leads
 
     def write(self, vals):
-        result = super().write(vals)
-        if not self.env.context.get("crm_lead_scoring_skip") and self._scoring_trigger_fields() & set(vals):
+        """A change of a fact the scoring reads queues the leads for the scoring job.
+
+        Odoo's lead writes (assignment, conversion, stage changes) get no query from this: the
+        fields that matter are cached, the flag goes in the same ``UPDATE`` and the job is woken
+        after the commit. With ``crm_lead_scoring_sync`` in the context the leads are rescored at once.
+        """
+        context = self.env.context
+        if context.get("crm_lead_scoring_skip") or not self._scoring_trigger_fields().intersection(vals):
+            return super().write(vals)
+        if context.get("crm_lead_scoring_sync"):
+            result = super().write(vals)
             self._scoring_rescore(reason="update")
+            return result
+        result = super().write({**vals, "score_pending": True})
+        self._scoring_wake_job()
         return result
+
+    def _scoring_wake_job(self):
+        """Trigger the scoring job once this transaction is committed (once per transaction).
+
+        After the commit, not in it: the trigger's ``INSERT`` then adds nothing to the writer's
+        transaction (nor to Odoo's query counts), and the job finds the queued leads committed.
+        If the wake-up fails the leads stay queued: the job's hourly run takes them.
+        """
+        postcommit = self.env.cr.postcommit
+        if WAKE_KEY in postcommit.data:
+            return
+        registry = self.env.registry
+
+        def wake():
+            try:
+                with registry.cursor() as cr:
+                    # superuser: the trigger is the scheduler's own bookkeeping, after the user's commit
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    cron = env.ref("crm_lead_scoring.ir_cron_scoring_pending", raise_if_not_found=False)
+                    if cron:
+                        cron._trigger()
+            except Exception:
+                # the user's change is committed already: never fail it for a wake-up
+                _logger.warning("Lead scoring: could not wake the scoring job", exc_info=True)
+
+        postcommit.data[WAKE_KEY] = wake
+        postcommit.add(wake)
 
     # ------------------------------------------------------------------
     # Actions
@@ -240,15 +298,26 @@ class CrmLead(models.Model):
         return [name for name in names if name in self._fields and name not in FORBIDDEN_FIELDS]
 
     def _scoring_trigger_fields(self):
+        """The lead fields whose change queues a lead for rescoring (cached: read on every write)."""
+        return self._scoring_trigger_fields_cached()
+
+    @api.model
+    @ormcache()
+    def _scoring_trigger_fields_cached(self):
+        """Base facts, every company's learned fields and every fit rule's fields: one set for all
+        leads, so that a write reads nothing to decide. The cache is cleared when rules or the
+        companies' learned fields change."""
         names = set(BASE_TRIGGER_FIELDS)
-        # sudo: which fields the scoring reads is configuration, not data the user is shown
-        for company in (self.company_id or self.env.company).sudo():
+        # sudo: which fields the scoring reads is configuration, not data the user is shown; the
+        # cache is shared by all users, so it covers every company
+        companies = self.env["res.company"].sudo().with_context(active_test=False)
+        for company in companies.browse(companies._search([]).get_result_ids()):
             names.update(self._scoring_field_names(company))
         fit_rules = self.env["crm.lead.scoring.rule"].sudo().search([("kind", "=", "fit")])
         for rule in fit_rules:
             for condition in rule._lead_domain().iter_conditions():
                 names.add(condition.field_expr.split(".")[0])
-        return names
+        return frozenset(names)
 
     def _scoring_rows(self, ids, now):
         """Base facts of the leads, one query, in the order of ``ids``."""
@@ -505,6 +574,7 @@ class CrmLead(models.Model):
 
     def _scoring_rescore(self, reason="update"):
         """Score these leads (open ones) now, set-based, and act on crossed thresholds."""
+        # sudo: which of these leads (the caller's, just written or checked) are open, archived ones too
         ids = self.sudo().with_context(active_test=False).filtered(lambda lead: lead.won_status == "pending").ids
         for chunk in split_every(BATCH, ids):
             self.browse(chunk)._scoring_score_batch(list(chunk), reason)
@@ -532,7 +602,8 @@ class CrmLead(models.Model):
 
     @api.model
     def _cron_score_pending(self, commit=None):
-        """Score the leads created since the last run, claiming them so that several servers share the work."""
+        """Score the leads created or changed since the last run, claiming them so that several
+        servers share the work."""
         if commit is None:
             commit = not odoo_module.current_test
         self.env.flush_all()
@@ -540,18 +611,25 @@ class CrmLead(models.Model):
         while True:
             self.env.cr.execute(
                 SQL(
-                    "SELECT id FROM crm_lead WHERE score_pending ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+                    """SELECT id, score_grade IS NULL FROM crm_lead WHERE score_pending
+                        ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
                     BATCH,
                 )
             )
-            ids = [row[0] for row in self.env.cr.fetchall()]
-            if not ids:
+            rows = self.env.cr.fetchall()
+            if not rows:
                 break
+            ids = [row[0] for row in rows]
             # closed leads need no score: they only leave the queue
             self.env.cr.execute(
                 SQL("UPDATE crm_lead SET score_pending = false WHERE id = ANY(%s) AND won_status <> 'pending'", ids)
             )
-            self._scoring_score_batch(ids, "create")
+            # never scored: a new lead; else one whose facts were changed since its last score
+            created = [lead_id for lead_id, unscored in rows if unscored]
+            updated = [lead_id for lead_id, unscored in rows if not unscored]
+            for batch, reason in ((created, "create"), (updated, "update")):
+                if batch:
+                    self._scoring_score_batch(batch, reason)
             done += len(ids)
             if commit and not self._scoring_commit(len(ids)):
                 break
@@ -654,6 +732,7 @@ class CrmLead(models.Model):
         groups = {group.id: rules.Group(group.id, group.name, group.cap) for group in rule_records.group_id}
         team_of = {row["id"]: row["team_id"] for row in rows}
         fit_matches = defaultdict(list)
+        # sudo: the fit rules' domains are matched among the leads being scored (``ids``) only
         leads = self.sudo().with_context(active_test=False)
         for rule in rule_records.filtered(lambda r: r.kind == "fit"):
             domain = Domain("id", "in", ids) & rule._lead_domain()
@@ -705,6 +784,7 @@ class CrmLead(models.Model):
 
     def _scoring_predictors(self, company):
         """Active models by team id (``False``: the company's), with enough history to be trusted."""
+        # sudo: the company's models in use score the leads; nothing of them is shown to the user
         models_ = (
             self.env["crm.lead.scoring.model"]
             .sudo()
@@ -740,12 +820,9 @@ class CrmLead(models.Model):
         # the score drives the automated probability where the company asks for it, as crm's own
         # cron does it: a probability set by hand is left alone
         # a lead without company follows the settings of the company that scored it (the current one)
-        # sudo: reading a setting of the leads' companies, not data shown to the user
-        drives_of = {
-            company.id: company.scoring_drives_probability
-            for company in self.env["res.company"].sudo().browse({row[2] for row in before.values() if row[2]})
-        }
-        drives = [drives_of.get(before[lead_id][2], self.env.company.scoring_drives_probability) for lead_id in ids]
+        driving = self._scoring_driving_company_ids()
+        current = self.env.company.id
+        drives = [(before[lead_id][2] or current) in driving for lead_id in ids]
         probability = SQL(
             """CASE WHEN v.drives
                      AND (l.probability = l.automated_probability OR l.probability IS NULL)

@@ -137,6 +137,8 @@ class CrmLeadScoringModel(models.Model):
     @api.model
     def _cron_train(self):
         """Retrain every scope with enough history; scores follow."""
+        # sudo: the training job (private: no RPC) learns in every company that has closed leads,
+        # whichever its user may read; only models and scores come out of it
         groups = (
             self.env["crm.lead"]
             .sudo()

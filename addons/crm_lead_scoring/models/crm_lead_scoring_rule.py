@@ -52,6 +52,24 @@ class CrmLeadScoringRule(models.Model):
     points = fields.Float(required=True, help="Points given (or taken, when negative) per match or per event.")
     group_id = fields.Many2one("crm.lead.scoring.group", check_company=True, index=True)
 
+    # the fields of the fit rules queue a lead's rescoring when they change: cached for every write
+    @api.model_create_multi
+    def create(self, vals_list):
+        rules = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return rules
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"kind", "domain", "active", "company_id"}.intersection(vals):
+            self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
+
     @api.constrains("kind", "domain", "event")
     def _check_rule_definition(self):
         for rule in self:

@@ -28,9 +28,10 @@ class ResCompany(models.Model):
     )
     scoring_drives_probability = fields.Boolean(
         string="Score Drives Probability",
-        default=True,
+        default=False,
         help="The lead's automated probability follows its score, so that Odoo's lead assignment "
-        "(highest probability first) and the forecast use it. A probability set by hand is kept.",
+        "(highest probability first) and the forecast use it. A probability set by hand is kept. "
+        "Off: Odoo computes the probability as without this module, the score is shown beside it.",
     )
     scoring_grade_a_min = fields.Integer(string="Grade A From", default=70)
     scoring_grade_b_min = fields.Integer(string="Grade B From", default=45)
@@ -46,6 +47,19 @@ class ResCompany(models.Model):
         help="Fields of the lead the model learns from, on top of engagement and what other addons add. "
         "Empty means the default set (source, medium, campaign, country, tags, expected revenue, priority).",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        # the lead fields that queue a rescoring and the companies driving the probability are cached
+        self.env.registry.clear_cache()
+        return companies
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"scoring_drives_probability", "scoring_field_ids"}.intersection(vals):
+            self.env.registry.clear_cache()
+        return result
 
     @api.constrains(
         "scoring_min_closed_leads",

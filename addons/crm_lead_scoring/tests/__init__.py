@@ -4,3 +4,4 @@ from . import test_scoring
 from . import test_training
 from . import test_security
 from . import test_tour
+from . import test_sudo_safety

@@ -28,6 +28,8 @@ class ScoringCase(TransactionCase):
                 "scoring_grade_a_min": 70,
                 "scoring_grade_b_min": 45,
                 "scoring_grade_c_min": 20,
+                # Odoo's probability is left alone (the default); the tests about the score driving it say so
+                "scoring_drives_probability": False,
             }
         )
         cls.manager = new_test_user(cls.env, "score_manager", groups="sales_team.group_sale_manager")

@@ -5,6 +5,7 @@ from freezegun import freeze_time
 from odoo import fields
 from odoo.tests import tagged
 
+from ..models.crm_lead import WAKE_KEY
 from .common import ScoringCase
 
 
@@ -69,6 +70,7 @@ class TestRuleScoring(ScoringCase):
         self.assertEqual(len(lead.score_history_ids), 1)
 
     def test_rescoring_leaves_unchanged_scores_unwritten(self):
+        self.company.scoring_drives_probability = True
         start = fields.Datetime.now()
         with freeze_time(start):
             lead = self._lead(expected_revenue=20000)
@@ -86,6 +88,7 @@ class TestRuleScoring(ScoringCase):
         self.assertEqual(len(unchanged.score_history_ids), 1)
 
     def test_lead_without_company_is_scored(self):
+        self.company.scoring_drives_probability = True
         lead = self._lead(expected_revenue=20000, company_id=False)
         self.assertFalse(lead.company_id)
         self.assertEqual((lead.score, lead.score_grade), (30, "C"))
@@ -237,18 +240,74 @@ class TestScoringJob(ScoringCase):
         )
         cls.cron = cls.env.ref("crm_lead_scoring.ir_cron_scoring_pending")
 
+    def _triggers(self):
+        return self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.cron.id)])
+
     def test_create_queues_and_triggers_the_job(self):
         Lead = self.env["crm.lead"].with_context(crm_lead_scoring_sync=False)
-        triggers_before = self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.cron.id)])
+        triggers_before = self._triggers()
         leads = Lead.create([{"name": "Queued 1", "expected_revenue": 20000}, {"name": "Queued 2"}])
+        Lead.create({"name": "Queued 3"})
         self.assertEqual(leads.mapped("score_pending"), [True, True])
         self.assertFalse(leads.mapped("score_grade")[0])
-        self.assertGreater(self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.cron.id)]), triggers_before)
-        self.assertEqual(self.env["crm.lead"]._cron_score_pending(), 2)
+        self.assertEqual(self._triggers(), triggers_before, "nothing added to the creator's transaction")
+        wake = self.env.cr.postcommit.data.get(WAKE_KEY)
+        self.assertIn(wake, self.env.cr.postcommit._funcs, "the job is woken once the creation is committed")
+        self.assertEqual(list(self.env.cr.postcommit._funcs).count(wake), 1, "once per transaction")
+        with self.enter_registry_test_mode():
+            wake()
+        self.assertEqual(self._triggers(), triggers_before + 1)
+        self.assertEqual(self.env["crm.lead"]._cron_score_pending(), 3)
         self.assertEqual(leads.mapped("score_pending"), [False, False])
         self.assertEqual(leads.mapped("score"), [30, 0])
         self.assertEqual(leads[0].score_history_ids.reason, "create")
         self.assertEqual(self.env["crm.lead"]._cron_score_pending(), 0, "nothing left in the queue")
+
+    def test_write_of_a_scoring_fact_queues_the_lead(self):
+        lead = self.env["crm.lead"].with_context(crm_lead_scoring_sync=False).create({"name": "Queued"})
+        self.env["crm.lead"]._cron_score_pending()
+        lead.description = "Called, will call back"
+        self.assertFalse(lead.score_pending, "a field the score does not read: nothing to do")
+        lead.expected_revenue = 20000
+        self.assertTrue(lead.score_pending)
+        self.assertEqual(lead.score, 0, "scored by the job, not in the writer's request")
+        self.assertEqual(self.env["crm.lead"]._cron_score_pending(), 1)
+        self.assertEqual(lead.score, 30)
+        self.assertEqual(lead.score_history_ids.mapped("reason"), ["update", "create"])
+
+    def test_odoo_lead_writes_cost_no_query(self):
+        """Odoo's lead writes (assignment, stage changes) cost what they cost without the scoring:
+        the queueing rides in Odoo's own UPDATE, the trigger fields are read once, not per write."""
+
+        def make():
+            return self.env["crm.lead"].create(
+                [{"name": f"Lead {i}", "expected_revenue": 20000, "team_id": self.team.id} for i in range(3)]
+            )
+
+        # the same writes on twin leads: without the scoring (skipped), and with it
+        warm, plain, scored = make(), make(), make()
+        stage = self.env["crm.stage"].search([("is_won", "=", False)], order="sequence desc", limit=1)
+
+        def queries(leads, context, vals):
+            self.env.flush_all()
+            self.env.invalidate_all()
+            start = self.cr.sql_log_count
+            leads.with_context(crm_lead_scoring_sync=False, **context).write(vals)
+            self.env.flush_all()
+            return self.cr.sql_log_count - start
+
+        for vals, queued in (
+            ({"user_id": self.salesman.id}, True),
+            ({"team_id": False}, True),
+            ({"stage_id": stage.id}, False),
+            ({"description": "Called back"}, False),
+        ):
+            with self.subTest(field=next(iter(vals))):
+                (warm | plain | scored).score_pending = False
+                queries(warm, {}, vals)  # caches filled once, whoever writes first
+                without = queries(plain, {"crm_lead_scoring_skip": True}, vals)
+                self.assertLessEqual(queries(scored, {}, vals), without, "no query added")
+                self.assertEqual(scored.mapped("score_pending"), [queued] * 3)
 
     def test_closed_lead_leaves_the_queue_unscored(self):
         lead = (
@@ -268,6 +327,7 @@ class TestScoreDrivesProbability(ScoringCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.company.scoring_drives_probability = True
         cls.env["crm.lead.scoring.rule"].create(
             {"name": "Big deal", "kind": "fit", "points": 60, "domain": "[('expected_revenue', '>=', 10000)]"}
         )

@@ -12,6 +12,12 @@ class TestLeadScoringSettings(TransactionCase):
         self.assertEqual(self.env.company.scoring_min_closed_leads, 250)
         self.assertEqual(self.env.company.scoring_half_life_days, 14)
 
+    def test_odoo_probability_is_left_alone_by_default(self):
+        company = self.env["res.company"].create({"name": "Fresh Company"})
+        self.assertFalse(company.scoring_drives_probability, "a fresh company keeps Odoo's own probability")
+        settings = self.env["res.config.settings"].with_company(company).create({})
+        self.assertFalse(settings.scoring_drives_probability)
+
     def test_inconsistent_settings_are_refused(self):
         for values in (
             {"scoring_min_closed_leads": 5},
