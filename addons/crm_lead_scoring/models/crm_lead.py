@@ -5,6 +5,7 @@ from collections import defaultdict
 from markupsafe import Markup, escape
 
 from odoo import SUPERUSER_ID, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.fields import Domain
 from odoo.modules import module as odoo_module
 from odoo.tools import SQL, ormcache, split_every
@@ -196,6 +197,21 @@ class CrmLead(models.Model):
     # CRUD
     # ------------------------------------------------------------------
 
+    def _scoring_check_score_fields(self, vals):
+        """The score is the engine's record: refused to every client (a form shows it read-only).
+
+        A salesperson could otherwise give a lead the grade that routes it, or stop its rescoring,
+        over RPC. The engine writes these fields in SQL, and imports and the demo run as superuser.
+        """
+        forced = sorted(set(SCORE_FIELDS) & vals.keys())
+        if forced and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "%(fields)s of a lead are set by lead scoring itself, not by hand.",
+                    fields=", ".join(self._fields[name]._description_string(self.env) for name in forced),
+                )
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
         """New leads are scored by the scoring job right after the commit, off the creator's request.
@@ -203,6 +219,8 @@ class CrmLead(models.Model):
         The queueing costs Odoo's ``INSERT`` no query: the flag travels in its values, and the job is
         woken after the commit. With ``crm_lead_scoring_sync`` in the context they are scored at once.
         """
+        for vals in vals_list:
+            self._scoring_check_score_fields(vals)
         context = self.env.context
         deferred = not context.get("crm_lead_scoring_skip") and not context.get("crm_lead_scoring_sync")
         if deferred:
@@ -221,6 +239,7 @@ class CrmLead(models.Model):
         fields that matter are cached, the flag goes in the same ``UPDATE`` and the job is woken
         after the commit. With ``crm_lead_scoring_sync`` in the context the leads are rescored at once.
         """
+        self._scoring_check_score_fields(vals)
         context = self.env.context
         if context.get("crm_lead_scoring_skip") or not self._scoring_trigger_fields().intersection(vals):
             return super().write(vals)

@@ -35,6 +35,13 @@ class TestScoringSecurity(ScoringCase):
         own = self.own.with_user(self.salesman)
         own.write({"name": "Renamed"})  # a plain edit works and rescoring runs under the hood
         self.assertEqual(own.score, 10)
+        # read-only in the form is refused on the server too, over RPC as in the ORM
+        for vals in ({"score": 99}, {"score_grade": "A"}, {"score_pending": False}, {"score_source": "model"}):
+            with self.subTest(vals=vals), self.assertRaises(AccessError):
+                own.write(vals)
+        with self.assertRaises(AccessError):
+            self.env["crm.lead"].with_user(self.salesman).create({"name": "Forged", "score": 99})
+        self.assertEqual(own.score, 10)
 
     def test_manager_edits_rules_and_rescoring_follows(self):
         rule = (
