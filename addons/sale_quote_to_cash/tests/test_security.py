@@ -96,4 +96,3 @@ class TestQuoteToCashSecurity(Q2cCommon):
         self.assertTrue(order.q2c_pending, "the delivery moves the chain on")
         with self.assertRaises(AccessError):
             order.with_user(storekeeper).read(["q2c_state"])
-
