@@ -15,10 +15,14 @@ Environment overrides:
 import argparse
 import configparser
 import contextlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +37,19 @@ SUITE_ADDONS = (
 )
 DEMO_DB = "crm_suite_demo"
 TEST_DB = "crm_suite_test"
+# ``make test-odoo``: Odoo's own tests of these apps, with the suite and without it.
+ODOO_APPS = ("crm", "sale_crm", "sale_management", "sale_stock", "sale", "test_mail")
+ODOO_TEST_PATHS = (
+    ("crm", "tests"),
+    ("sale_crm", "tests"),
+    ("sale_management", "tests"),
+    ("sale_stock", "tests"),
+    ("sale", "tests"),
+    ("test_mail", "tests/test_mail_gateway.py"),
+)
+ODOO_TEST_DBS = {"with": "crm_suite_odoo_with", "without": "crm_suite_odoo_without"}
+TEST_ODOO_DIR = LOCAL / "test-odoo"
+TEST_ODOO_CONF = LOCAL / "odoo-test-odoo.conf"
 LOCAL_DB_USER = "odoo"
 LOCAL_DB_PORT = "5432"
 
@@ -305,15 +322,15 @@ def run(cmd, **kwargs):
     return subprocess.run(cmd, check=False, **kwargs).returncode
 
 
-def install_suite(dbname, demo=True, log_level="warn"):
+def install_suite(dbname, demo=True, log_level="warn", modules=SUITE_ADDONS, conf=RUN_CONF):
     cmd = [
         *odoo_cmd(),
         "-c",
-        str(RUN_CONF),
+        str(conf),
         "-d",
         dbname,
         "-i",
-        ",".join(SUITE_ADDONS),
+        ",".join(modules),
         "--stop-after-init",
         f"--log-level={log_level}",
     ]
@@ -442,6 +459,238 @@ def cmd_test(args):
     return code
 
 
+# ---------------------------------------------------------------------------
+# make test-odoo: Odoo's own tests with and without the suite
+# ---------------------------------------------------------------------------
+
+
+def write_test_odoo_conf(http_port):
+    """``.local/odoo.conf`` with an HTTP port of its own (``make test`` may run beside it)."""
+    options = read_conf(RUN_CONF)
+    options["http_port"] = str(http_port)
+    parser = configparser.ConfigParser(interpolation=None)
+    parser["options"] = options
+    with TEST_ODOO_CONF.open("w") as handle:
+        parser.write(handle)
+    return TEST_ODOO_CONF
+
+
+_FIND_ADDONS = """
+import json, sys
+from odoo.tools import config
+config.parse_config(["-c", sys.argv[1]])
+from odoo.modules.module import get_module_path, initialize_sys_path
+initialize_sys_path()
+print(json.dumps({name: get_module_path(name, display_warning=False) for name in sys.argv[2:]}))
+"""
+
+
+def odoo_addon_dirs(conf, names):
+    """Where Odoo finds each addon (its own addons dirs come on top of the configured path)."""
+    probe = subprocess.run(
+        [python_bin(), "-c", _FIND_ADDONS, str(conf), *names], capture_output=True, text=True, check=False
+    )
+    lines = probe.stdout.strip().splitlines()
+    if probe.returncode or not lines:
+        raise SuiteError(f"cannot locate Odoo's addons: {probe.stderr.strip().splitlines()[-1:]}")
+    dirs = json.loads(lines[-1])
+    missing = [name for name, path in dirs.items() if not path]
+    if missing:
+        raise SuiteError(f"Odoo's addons {', '.join(missing)} are not in the addons path of {conf}")
+    return {name: Path(path) for name, path in dirs.items()}
+
+
+def check_installed(dbname, modules):
+    with contextlib.closing(db_connection(dbname)) as conn, conn.cursor() as cr:
+        cr.execute("SELECT name FROM ir_module_module WHERE state = 'installed' AND name IN %s", [tuple(modules)])
+        installed = {row[0] for row in cr.fetchall()}
+    missing = sorted(set(modules) - installed)
+    if missing:
+        raise SuiteError(f"{', '.join(missing)} did not install in {dbname}")
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_SUMMARY = re.compile(r"^=+ (.* in [0-9.]+s.*?) =+$")
+
+
+def run_tee(cmd, logfile, cwd):
+    """Run ``cmd``, copy its output to the terminal and to ``logfile``; return (code, pytest summary)."""
+    log("$ " + " ".join(str(c) for c in cmd))
+    summary = ""
+    with logfile.open("w") as out:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            out.write(line)
+            match = _SUMMARY.match(_ANSI.sub("", line).strip())
+            if match:
+                summary = match.group(1)
+        code = proc.wait()
+    return code, summary
+
+
+def _minutes(seconds):
+    return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+
+
+def run_odoo_side(side, args, conf, paths, rootdir):
+    """One database (the Odoo apps, with or without the suite), Odoo's tests against it."""
+    dbname = ODOO_TEST_DBS[side]
+    modules = [*SUITE_ADDONS, *ODOO_APPS] if side == "with" else list(ODOO_APPS)
+    # A run narrowed by -k (or other pytest options) keeps the side's full results for later comparisons.
+    stem = f"{side}-partial" if args.k or args.pytest_args else side
+    junit, logfile, meta_file = (TEST_ODOO_DIR / f"{stem}.{ext}" for ext in ("xml", "log", "json"))
+    for path in (junit, meta_file):
+        path.unlink(missing_ok=True)
+    started = time.monotonic()
+    try:
+        if args.reuse and database_exists(dbname):
+            log(f"reusing the database {dbname}")
+        else:
+            drop_database(dbname)
+            log(f"installing {','.join(modules)} into {dbname}")
+            install_suite(dbname, demo=True, modules=modules, conf=conf)
+        check_installed(dbname, modules)
+        installed = time.monotonic()
+        code, summary = run_tee(
+            [
+                python_bin(),
+                "-m",
+                "pytest",
+                # Odoo's addons are outside the repository: the rootdir is their addons dir, so that
+                # node ids read crm/tests/test_x.py::Class::test (pytest names files outside the
+                # rootdir relative to the argument, which is ambiguous); the settings stay the suite's.
+                "-c",
+                str(ROOT / "pytest.ini"),
+                "-p",
+                "no:cacheprovider",
+                f"--rootdir={rootdir}",
+                f"--odoo-config={conf}",
+                f"--odoo-database={dbname}",
+                "--odoo-log-level=warn",
+                "--odoo-http",
+                "-rfEs",
+                f"--junitxml={junit}",
+                "--continue-on-collection-errors",
+                *(["-k", args.k] if args.k else []),
+                *args.pytest_args,
+                *paths,
+            ],
+            logfile,
+            cwd=ROOT,
+        )
+    finally:
+        if not args.keep:
+            with contextlib.suppress(Exception):
+                drop_database(dbname)
+    ended = time.monotonic()
+    if code not in (0, 1, 5) or not junit.exists():
+        raise SuiteError(f"pytest did not finish on {dbname} (exit code {code}): see {logfile}")
+    meta = {
+        "database": dbname,
+        "summary": summary,
+        "install_seconds": round(installed - started, 1),
+        "test_seconds": round(ended - installed, 1),
+        "k": args.k,
+        "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "junit": str(junit),
+    }
+    meta_file.write_text(json.dumps(meta, indent=2))
+    return meta
+
+
+def _test_id(rootdir, classname, name):
+    """Turn JUnit's dotted classname back into a pytest node id where the file can be found."""
+    if not classname:
+        return name  # a collection error: name is the module
+    parts = classname.split(".")
+    for cut in range(len(parts), 0, -1):
+        if (rootdir / Path(*parts[:cut])).with_suffix(".py").is_file():
+            return "::".join(["/".join(parts[:cut]) + ".py", *parts[cut:], name])
+    return f"{classname}::{name}"
+
+
+def junit_results(junit, rootdir):
+    """{test id: one-line error or None} for every test case of a JUnit file."""
+    results = {}
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        problems = [case.find("failure"), case.find("error")]
+        problem = next((p for p in problems if p is not None), None)
+        test_id = _test_id(rootdir, case.get("classname", ""), case.get("name", ""))
+        if problem is None:
+            results.setdefault(test_id, None)
+            continue
+        results[test_id] = results.get(test_id) or _one_line(problem, collection=not case.get("classname"))
+    return results
+
+
+def _one_line(problem, collection=False):
+    """The first line of a failure; for a browser tour, which tour and its first complaint."""
+    text = problem.get("message") or problem.text or problem.tag
+    lines = [chunk.strip() for chunk in text.splitlines() if chunk.strip()] or [problem.tag]
+    line = lines[0]
+    tour = re.search(r"startTour\('([^']+)'", line)
+    if tour and len(lines) > 1:
+        line = f"tour {tour.group(1)}: {' '.join(lines[1:3])}"
+    if collection:
+        line = f"collection error: {line}"
+    return line[:197] + "..." if len(line) > 200 else line
+
+
+def cmd_test_odoo(args):
+    check_odoo()
+    ensure_test_packages()
+    write_run_conf()
+    conf = write_test_odoo_conf(args.http_port)
+    TEST_ODOO_DIR.mkdir(parents=True, exist_ok=True)
+    dirs = odoo_addon_dirs(conf, ODOO_APPS)
+    paths = [str(dirs[app] / sub) for app, sub in ODOO_TEST_PATHS]
+    absent = [path for path in paths if not Path(path).exists()]
+    if absent:
+        raise SuiteError(f"Odoo's test paths are missing: {', '.join(absent)}")
+    rootdir = Path(os.path.commonpath([dirs[app].parent for app, _sub in ODOO_TEST_PATHS]))
+    log(f"Odoo's tests: {' '.join(paths)}")
+    metas = {}
+    for side in ("with", "without"):
+        if args.only not in (None, side):
+            # --only: the other side's last complete run
+            meta_file, junit = TEST_ODOO_DIR / f"{side}.json", TEST_ODOO_DIR / f"{side}.xml"
+            if not (meta_file.exists() and junit.exists()):
+                raise SuiteError(f"no earlier run {side} the suite to compare with: run it once without --only")
+            metas[side] = dict(json.loads(meta_file.read_text()), reused=True, junit=str(junit))
+    for side in ("with", "without"):
+        if args.only in (None, side):
+            metas[side] = run_odoo_side(side, args, conf, paths, rootdir)
+    results = {side: junit_results(Path(meta["junit"]), rootdir) for side, meta in metas.items()}
+    with_suite, without_suite = results["with"], results["without"]
+    # compare the tests both sides ran (a side narrowed by -k ran fewer)
+    both_ran = with_suite.keys() & without_suite.keys()
+    only_with = sorted(t for t in both_ran if with_suite[t] and not without_suite[t])
+    not_compared = [t for t, err in with_suite.items() if err and t not in without_suite]
+    both = sorted(t for t in both_ran if with_suite[t] and without_suite[t])
+    only_without = sorted(t for t in both_ran if without_suite[t] and not with_suite[t])
+
+    print()
+    print(f"Odoo's own tests ({rootdir}): {', '.join(f'{app}/{sub}' for app, sub in ODOO_TEST_PATHS)}")
+    for side in ("with", "without"):
+        meta = metas[side]
+        timing = f"install {_minutes(meta['install_seconds'])}, tests {_minutes(meta['test_seconds'])}"
+        extra = f", -k {meta['k']!r}" if meta.get("k") else ""
+        extra += f", earlier run of {meta['finished']}" if meta.get("reused") else ""
+        print(f"{side:>7} the suite ({meta['database']}): {meta['summary'] or '(no summary line)'} [{timing}{extra}]")
+    for title, tests, source in (
+        ("Fail only with the suite", only_with, with_suite),
+        ("Fail in both (Odoo's own)", both, with_suite),
+        ("Fail only without the suite", only_without, without_suite),
+    ):
+        print(f"\n{title}: {len(tests)}")
+        for test_id in tests:
+            print(f"  {test_id}\n      {source[test_id]}")
+    if not_compared:
+        print(f"\nFail with the suite but not run without it (-k): {len(not_compared)}, not compared")
+    return 1 if only_with else 0
+
+
 def cmd_seed(args):
     check_odoo()
     write_run_conf()
@@ -482,6 +731,18 @@ def main(argv=None):
     test.add_argument("paths", nargs="*", help="test paths (default: addons/ and tests/)")
     test.add_argument("--pytest-args", nargs=argparse.REMAINDER, default=[])
     test.set_defaults(func=cmd_test)
+    test_odoo = sub.add_parser(
+        "test-odoo", help="Odoo's own tests of crm, sale* and the mail gateway, with the suite and without it"
+    )
+    test_odoo.add_argument(
+        "--only", choices=("with", "without"), help="run one side, compare with the other's last run"
+    )
+    test_odoo.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    test_odoo.add_argument("--reuse", action="store_true", help="use a kept database instead of installing a new one")
+    test_odoo.add_argument("-k", metavar="EXPR", help="pytest's -k: run only the tests matching EXPR")
+    test_odoo.add_argument("--http-port", type=int, default=8069, help="http_port of .local/odoo-test-odoo.conf")
+    test_odoo.add_argument("--pytest-args", nargs=argparse.REMAINDER, default=[])
+    test_odoo.set_defaults(func=cmd_test_odoo)
     seed_cmd = sub.add_parser("seed", help="run the demo/benchmark data generator")
     seed_cmd.add_argument("--database", required=True)
     seed_cmd.add_argument("--size", default="small")
