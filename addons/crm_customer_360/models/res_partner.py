@@ -677,7 +677,7 @@ class ResPartner(models.Model):
         # sudo: the nightly measure covers the customers of every company, whichever companies
         # the job's user belongs to; it writes the health fields alone.
         companies = self.env["res.company"].sudo().search([], order="id")  # pylint: disable=no-search-all
-        for company in companies:
+        for position, company in enumerate(companies):
             partners = self.sudo().with_company(company)
             while True:
                 ids = partners._c360_health_todo(limit=batch_size)
@@ -689,7 +689,11 @@ class ResPartner(models.Model):
                     if len(ids) < batch_size:
                         break
                     continue
-                if not self.env["ir.cron"]._commit_progress(len(ids)):
+                # what is really left: the customers still due today here and in the companies after
+                remaining = sum(
+                    len(self.sudo().with_company(later)._c360_health_todo(limit=None)) for later in companies[position:]
+                )
+                if not self.env["ir.cron"]._commit_progress(len(ids), remaining=remaining):
                     _logger.info("Customer 360: health of %s customers measured, the rest next run", measured)
                     return measured
         _logger.info("Customer 360: health of %s customers measured", measured)

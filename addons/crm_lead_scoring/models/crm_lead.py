@@ -332,6 +332,7 @@ class CrmLead(models.Model):
         companies = self.env["res.company"].sudo().with_context(active_test=False)
         for company in companies.browse(companies._search([]).get_result_ids()):
             names.update(self._scoring_field_names(company))
+        # sudo: the rules' conditions name fields; the rules themselves are not shown to the user
         fit_rules = self.env["crm.lead.scoring.rule"].sudo().search([("kind", "=", "fit")])
         for rule in fit_rules:
             for condition in rule._lead_domain().iter_conditions():

@@ -857,6 +857,7 @@ class SaleOrder(models.Model):
             receivable = {p.id: p.credit for p in limited}
             open_orders = orders._q2c_open_order_amounts(company, limited)
             for order in orders.filtered(lambda o, lim=limited: o.partner_id.commercial_partner_id in lim):
+                # sudo: the customer's receivable, read for the check; only the finding is shown
                 partner = order.partner_id.commercial_partner_id.sudo().with_company(company)
                 limit = limits[partner.id]
                 mode = profiles[order.id].credit_check

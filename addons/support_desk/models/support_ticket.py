@@ -434,8 +434,9 @@ class SupportTicket(models.Model):
             return "the alias's team belongs to another company"
         if email and email == tools.email_normalize(ticket.partner_email or ""):
             return ""
-        senders = author.sudo()
+        senders = author.sudo()  # sudo: see above, the sender's contacts and users are compared only
         if email:
+            # sudo: every contact of that address, whoever may read them; only compared below
             senders |= self.env["res.partner"].sudo().search([("email_normalized", "=", email)])
         if not senders:
             return "the sender is unknown"
@@ -705,7 +706,7 @@ class SupportTicket(models.Model):
         missing_starts = []
         for ticket in tickets:
             policy = policies.get(ticket, self.env["support.sla"])
-            lines = ticket.sudo().sla_line_ids
+            lines = ticket.sudo().sla_line_ids  # sudo: the engine's clocks, refitted, never shown
             cycle = max(lines.mapped("cycle"), default=1)
             for line in lines.filtered(lambda line: line.state in ("ongoing", "paused")):
                 hours = policy and policy._target_hours(line.metric, ticket.priority)
@@ -744,6 +745,7 @@ class SupportTicket(models.Model):
         for ticket in self:
             was_closed, was_waiting = before[ticket]
             # failed lines not yet reached keep counting: they pause, resume and stop like the others
+            # sudo: the engine's clocks of a ticket the caller has just moved
             running = ticket.sudo().sla_line_ids.filtered(lambda line: not line.date_reached)
             if ticket.is_closed and not was_closed:
                 to_reach |= running
@@ -765,6 +767,7 @@ class SupportTicket(models.Model):
             for ticket in reopened:
                 policy = policies.get(ticket)
                 if policy and policy._target_hours("resolution", ticket.priority):
+                    # sudo: the number of the next cycle, from the engine's clocks
                     cycle = max(ticket.sudo().sla_line_ids.mapped("cycle"), default=0) + 1
                     vals_list.append(ticket._sla_line_values(policy, "resolution", cycle, now, now))
             self._sla_open_lines(vals_list)
