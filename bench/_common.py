@@ -2,6 +2,7 @@
 
 import contextlib
 import resource
+import shutil
 import subprocess
 import sys
 import threading
@@ -39,6 +40,21 @@ def fresh_database(conf, name, modules, demo=False):
 def drop_database(conf, name):
     suite.RUN_CONF = Path(conf)
     suite.drop_database(name)
+
+
+def copy_database(conf, source, target):
+    """``target`` made from ``source`` (``CREATE DATABASE ... TEMPLATE``) with its filestore."""
+    suite.RUN_CONF = Path(conf)
+    suite.drop_database(target)
+    with contextlib.closing(suite.db_connection()) as conn, conn.cursor() as cr:
+        cr.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [source],
+        )
+        cr.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
+    filestore = Path(suite.read_conf(conf)["data_dir"]) / "filestore"
+    if (filestore / source).exists():
+        shutil.copytree(filestore / source, filestore / target)
 
 
 @contextlib.contextmanager

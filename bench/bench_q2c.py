@@ -44,7 +44,7 @@ import threading
 import time
 from pathlib import Path
 
-from _common import ROOT, arg, count_all_queries, drop_database, fresh_database, odoo_env, peak_rss_mb
+from _common import ROOT, arg, copy_database, count_all_queries, drop_database, fresh_database, odoo_env, peak_rss_mb
 
 sys.path.insert(0, str(ROOT / "tools"))
 import suite  # noqa: E402
@@ -146,17 +146,6 @@ def ensure_base(conf, orders, reuse):
         make_data(env, orders)
         env.cr.commit()
     print(f"data: installed in {install:.0f} s, {orders} quotations made in {time.perf_counter() - started:.0f} s")
-
-
-def copy_database(conf, source, target):
-    suite.RUN_CONF = Path(conf)
-    suite.drop_database(target)
-    with contextlib.closing(suite.db_connection()) as conn, conn.cursor() as cr:
-        cr.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            [source],
-        )
-        cr.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
 
 
 # ---------------------------------------------------------------------------

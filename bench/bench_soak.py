@@ -95,7 +95,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from _common import ROOT, drop_database, fresh_database, odoo_env
+from _common import ROOT, copy_database, drop_database, fresh_database, odoo_env
 
 sys.path.insert(0, str(ROOT / "tools"))
 import suite  # noqa: E402
@@ -199,21 +199,6 @@ def ensure_base(conf, reuse):
         sys.stderr.write(seeding.stdout[-3000:] + seeding.stderr[-5000:])
         raise SystemExit(2)
     return install, time.perf_counter() - started
-
-
-def copy_database(conf, source, target):
-    """``target`` made from ``source`` (``CREATE DATABASE ... TEMPLATE``) with its filestore."""
-    suite.RUN_CONF = Path(conf)
-    suite.drop_database(target)
-    with contextlib.closing(suite.db_connection()) as conn, conn.cursor() as cr:
-        cr.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            [source],
-        )
-        cr.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
-    filestore = Path(suite.read_conf(conf)["data_dir"]) / "filestore"
-    if (filestore / source).exists():
-        shutil.copytree(filestore / source, filestore / target)
 
 
 def settle_crons(env, spec):
