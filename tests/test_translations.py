@@ -1,5 +1,10 @@
-"""Every suite addon ships its template and a complete French translation."""
+"""Every suite addon ships its template and a complete French translation.
 
+An addon with nothing to translate (no data, view or message: ``suite_batch_job``) has no
+``i18n/`` folder, and the test checks that it indeed has nothing to translate.
+"""
+
+import ast
 import re
 from pathlib import Path
 
@@ -14,6 +19,13 @@ PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|\{\w*\}")
 @pytest.mark.parametrize("addon", SUITE)
 def test_french_translation_is_complete(addon):
     folder = ADDONS / addon / "i18n"
+    if not folder.exists():
+        manifest = ast.literal_eval((ADDONS / addon / "__manifest__.py").read_text())
+        assert not manifest.get("data") and not manifest.get("demo"), f"{addon} has data or views but no i18n/"
+        sources = [p for p in (ADDONS / addon).rglob("*.py") if "tests" not in p.parts]
+        said = [str(p) for p in sources if re.search(r"(\b_|env\._|_lt)\(", p.read_text())]
+        assert not said, f"{addon} has messages to translate but no i18n/: {said}"
+        return
     pot = polib.pofile(str(folder / f"{addon}.pot"))
     french = {(e.msgctxt, e.msgid): e for e in polib.pofile(str(folder / "fr.po")) if not e.obsolete}
     assert len(pot) > 0, f"{addon}.pot is empty: regenerate it with tools/i18n.py"

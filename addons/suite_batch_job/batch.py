@@ -1,0 +1,133 @@
+"""The suite's batch-job pattern, written once (the root README, "Background work", tells it).
+
+A cron of the suite is a *job* over rows (or units, such as the scopes a model is trained for)
+that need some work, found by a condition that stays true until the row is handled. Each call
+of the job, as ``ir.cron`` makes it:
+
+1. claims a batch of those rows, locked ``FOR UPDATE SKIP LOCKED`` (rows another server holds
+   are skipped, not waited for), in a stable order;
+2. processes them, after which they no longer match the condition;
+3. reports ``ir.cron._commit_progress(done, remaining=<rows still matching>)``, which commits,
+   and stops when it returns 0: the run's budget (about 10 seconds) is spent. Odoo then calls
+   the job again (at least 10 calls a run, then a new run at once), and the next call resumes
+   where this one stopped because the condition only holds for what is left.
+
+When nothing can be claimed, whatever still matches is locked by another run, which reports it:
+this call says ``remaining=0`` so that Odoo does not call it again for rows it cannot take.
+
+A condition that does not change by itself ("every open lead" for a daily pass) is made one
+with a :class:`RunState`: the run keeps its position (the last id handled) in a system
+parameter, committed with each batch, and clears it at the end.
+"""
+
+import json
+import logging
+import time
+
+_logger = logging.getLogger(__name__)
+
+# (database, cron id) -> cron_end_time of the last call this process made: the calls of one
+# ir.cron run share that value, a new run gets a new one (see ``run(heavy=True)``)
+_LAST_CALL = {}
+
+
+class ClaimedTwice(RuntimeError):
+    """``process`` left a row matching the claim's condition: the job would loop on it."""
+
+
+def time_left(env):
+    """Seconds left in the cron run's budget, counted as ``_commit_progress`` does (``inf`` outside a cron)."""
+    end = env.context.get("cron_end_time")
+    return float("inf") if end is None else max(end - time.monotonic(), 0.0)
+
+
+def _late_in_run(env):
+    """True when an earlier call of this very cron run already spent the budget."""
+    cron_id, end = env.context.get("cron_id"), env.context.get("cron_end_time")
+    if not cron_id or end is None:
+        return False
+    key = (env.cr.dbname, cron_id)
+    late = _LAST_CALL.get(key) == end and time_left(env) <= 0
+    _LAST_CALL[key] = end
+    return late
+
+
+def run(env, name, claim, process, left, *, batch_size, commit=True, heavy=False):
+    """Run a job: claim a batch, process it, commit progress, until done or out of budget.
+
+    :param name: the job's name, for the log
+    :param claim: ``claim(limit) -> ids``: rows still needing the work, locked
+        ``FOR UPDATE SKIP LOCKED``, at most ``limit``
+    :param process: ``process(ids)`` does the work; afterwards these rows leave the claim's
+        condition (a row claimed twice in one call raises :class:`ClaimedTwice`)
+    :param left: ``left() -> int``: how many rows still match the condition, reported to Odoo
+        as ``remaining``
+    :param batch_size: rows per claim; a batch should take about a second, so that the ten
+        calls Odoo makes in a run stay far below the cron worker's time limit
+    :param commit: ``False`` inside a caller's transaction (a test, a button that runs the job
+        at once): nothing is committed, the budget does not apply, the job runs to the end
+    :param heavy: one unit may take longer than the whole budget (training a model): a call
+        made after an earlier call of the same run spent the budget processes nothing and
+        reports what is left, so that Odoo closes the run and starts a new one, instead of
+        ten heavy calls in a row holding the cron worker
+    :return: how many rows were processed
+    """
+    cron = env["ir.cron"]
+    if commit and heavy and _late_in_run(env):
+        remaining = left()
+        cron._commit_progress(0, remaining=remaining)
+        _logger.info("%s: budget spent by an earlier call, %s left for the next run", name, remaining)
+        return 0
+    done = 0
+    seen = set()
+    while True:
+        env.flush_all()
+        ids = list(claim(batch_size))
+        if not ids:
+            break
+        if twice := seen.intersection(ids):
+            raise ClaimedTwice(f"{name}: rows {sorted(twice)[:10]} claimed again after being processed")
+        seen.update(ids)
+        process(ids)
+        env.flush_all()
+        done += len(ids)
+        if commit:
+            remaining = left()
+            if not cron._commit_progress(len(ids), remaining=remaining):
+                _logger.info("%s: %s done in this call, budget spent, %s left", name, done, remaining)
+                return done
+            if not remaining:
+                return done
+    if commit:
+        # what may still match is locked by another run, which reports it
+        cron._commit_progress(0, remaining=0)
+    return done
+
+
+class RunState:
+    """Where a job's current run stands, kept in a system parameter and committed with each batch.
+
+    ``value`` is ``{}`` when no run is in progress. The job's user needs no access to system
+    parameters: the state is technical and read or written by the job alone.
+    """
+
+    def __init__(self, env, key):
+        # sudo: the job's own bookkeeping (a position and a label), never a user's data
+        self._params = env["ir.config_parameter"].sudo()
+        self.key = key
+
+    @property
+    def value(self):
+        raw = self._params.get_param(self.key)
+        try:
+            value = json.loads(raw) if raw else {}
+        except ValueError:
+            _logger.warning("%s holds %r, not a run state: starting a new run", self.key, raw)
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def save(self, **values):
+        self._params.set_param(self.key, json.dumps({**self.value, **values}, sort_keys=True))
+
+    def clear(self):
+        self._params.set_param(self.key, False)

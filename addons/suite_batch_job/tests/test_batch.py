@@ -1,0 +1,136 @@
+import time
+
+from odoo import api
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import SQL
+
+from odoo.addons.suite_batch_job import batch
+
+
+@tagged("post_install", "-at_install")
+class TestBatchJob(TransactionCase):
+    """The runner on a real table, each call made in a transaction of its own as ir.cron makes it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cron = cls.env["ir.cron"].create(
+            {
+                "name": "batch job under test",
+                "model_id": cls.env.ref("base.model_res_partner").id,
+                "state": "code",
+                "code": "model.browse()",
+            }
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.env.cr.execute("CREATE TEMPORARY TABLE batch_job_row (id int PRIMARY KEY, todo bool, hits int DEFAULT 0)")
+        self.env.cr.execute("INSERT INTO batch_job_row (id, todo) SELECT n, true FROM generate_series(1, 25) n")
+        batch._LAST_CALL.clear()
+
+    # the job: rows to do, each one hit once
+    def _claim(self, env):
+        def claim(limit):
+            env.cr.execute(
+                SQL("SELECT id FROM batch_job_row WHERE todo ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED", limit)
+            )
+            return [row[0] for row in env.cr.fetchall()]
+
+        return claim
+
+    def _process(self, env, clear=True):
+        def process(ids):
+            env.cr.execute(
+                SQL("UPDATE batch_job_row SET hits = hits + 1, todo = %s WHERE id = ANY(%s)", not clear, ids)
+            )
+
+        return process
+
+    def _left(self, env):
+        def left():
+            env.cr.execute("SELECT count(*) FROM batch_job_row WHERE todo")
+            return env.cr.fetchone()[0]
+
+        return left
+
+    def _call(self, end_time=None, heavy=False, clear=True):
+        """One call as ir.cron makes it; ``(processed, progress done, progress remaining)``."""
+        end_time = time.monotonic() - 1 if end_time is None else end_time
+        with self.enter_registry_test_mode(), self.registry.cursor() as cr:
+            env = api.Environment(cr, self.env.uid, {"cron_id": self.cron.id, "cron_end_time": end_time})
+            cron, progress = env["ir.cron"].browse(self.cron.id)._add_progress()
+            env = cron.env
+            processed = batch.run(
+                env,
+                "test",
+                self._claim(env),
+                self._process(env, clear),
+                self._left(env),
+                batch_size=10,
+                heavy=heavy,
+            )
+            return processed, progress.done, progress.remaining
+
+    def _hits(self):
+        self.env.cr.execute("SELECT array_agg(DISTINCT hits) FROM batch_job_row")
+        return sorted(self.env.cr.fetchone()[0])
+
+    def test_spent_budget_one_batch_per_call_and_resume(self):
+        self.assertEqual(self._call(), (10, 10, 15))
+        self.assertEqual(self._call(), (10, 10, 5))
+        self.assertEqual(self._call(), (5, 5, 0))
+        self.assertEqual(self._hits(), [1], "every row processed exactly once")
+        self.assertEqual(self._call(), (0, 0, 0), "nothing left: the job says so")
+
+    def test_budget_left_runs_to_the_end(self):
+        self.assertEqual(self._call(end_time=time.monotonic() + 600), (25, 25, 0))
+        self.assertEqual(self._hits(), [1])
+
+    def test_rows_locked_elsewhere_are_not_reported(self):
+        # rows 1-20 are held by another run (in the test: handled already, still matching for left())
+        self.env.cr.execute("UPDATE batch_job_row SET todo = false WHERE id > 20")
+        claimed = []
+
+        def claim(limit):
+            ids = [] if claimed else [1, 2]
+            claimed.append(ids)
+            return ids
+
+        with self.enter_registry_test_mode(), self.registry.cursor() as cr:
+            env = api.Environment(cr, self.env.uid, {"cron_id": self.cron.id, "cron_end_time": time.monotonic() + 600})
+            cron, progress = env["ir.cron"].browse(self.cron.id)._add_progress()
+            env = cron.env
+            done = batch.run(env, "test", claim, self._process(env, clear=False), self._left(env), batch_size=10)
+            self.assertEqual((done, progress.done, progress.remaining), (2, 2, 0))
+
+    def test_a_row_claimed_twice_stops_the_job(self):
+        with self.assertRaises(batch.ClaimedTwice):
+            self._call(end_time=time.monotonic() + 600, clear=False)
+
+    def test_heavy_job_yields_the_rest_of_a_spent_run(self):
+        end = time.monotonic() - 1
+        self.assertEqual(self._call(end_time=end, heavy=True), (10, 10, 15))
+        # the second call of the same run: nothing more, the rest for a new run
+        self.assertEqual(self._call(end_time=end, heavy=True), (0, 0, 15))
+        self.assertEqual(self._call(heavy=True), (10, 10, 5), "a new run takes the next batch")
+        self.assertEqual(self._hits(), [0, 1])
+
+    def test_outside_a_cron_without_commit_runs_to_the_end(self):
+        env = self.env
+        done = batch.run(
+            env, "test", self._claim(env), self._process(env), self._left(env), batch_size=10, commit=False
+        )
+        self.assertEqual(done, 25)
+        self.assertEqual(self._hits(), [1])
+
+    def test_run_state_survives_calls_and_clears(self):
+        state = batch.RunState(self.env, "suite_batch_job.test")
+        self.assertEqual(state.value, {})
+        state.save(position=12, reason="daily")
+        state.save(position=20)
+        self.assertEqual(batch.RunState(self.env, "suite_batch_job.test").value, {"position": 20, "reason": "daily"})
+        state.clear()
+        self.assertEqual(state.value, {})
+        self.env["ir.config_parameter"].set_param("suite_batch_job.test", "not json")
+        self.assertEqual(state.value, {}, "a damaged state starts a new run")
