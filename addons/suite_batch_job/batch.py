@@ -22,9 +22,21 @@ parameter, committed with each batch, and clears it at the end.
 
 import json
 import logging
+import random
 import time
 
+import psycopg2.errors
+
 _logger = logging.getLogger(__name__)
+
+# Another server wrote the same rows (or holds a lock the batch needs) between the claim and the
+# end of the batch: the batch is rolled back and claimed again in a new snapshot.
+CONFLICTS = (
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.DeadlockDetected,
+    psycopg2.errors.LockNotAvailable,
+)
+MAX_CONFLICTS = 5
 
 # (database, cron id) -> cron_end_time of the last call this process made: the calls of one
 # ir.cron run share that value, a new run gets a new one (see ``run(heavy=True)``)
@@ -66,6 +78,11 @@ def run(env, name, claim, process, left, *, batch_size, commit=True, heavy=False
         calls Odoo makes in a run stay far below the cron worker's time limit
     :param commit: ``False`` inside a caller's transaction (a test, a button that runs the job
         at once): nothing is committed, the budget does not apply, the job runs to the end
+    A write conflict with another server (:data:`CONFLICTS`) rolls the batch back and claims
+    again after a short random pause; after :data:`MAX_CONFLICTS` in a row the call gives way
+    (its progress says what is left, so Odoo calls the job again). Inside a caller's
+    transaction (``commit=False``) a conflict is the caller's: it is raised.
+
     :param heavy: one unit may take longer than the whole budget (training a model): a call
         made after an earlier call of the same run spent the budget processes nothing and
         reports what is left, so that Odoo closes the run and starts a new one, instead of
@@ -78,7 +95,7 @@ def run(env, name, claim, process, left, *, batch_size, commit=True, heavy=False
         cron._commit_progress(0, remaining=remaining)
         _logger.info("%s: budget spent by an earlier call, %s left for the next run", name, remaining)
         return 0
-    done = 0
+    done = conflicts = 0
     seen = set()
     while True:
         env.flush_all()
@@ -87,9 +104,30 @@ def run(env, name, claim, process, left, *, batch_size, commit=True, heavy=False
             break
         if twice := seen.intersection(ids):
             raise ClaimedTwice(f"{name}: rows {sorted(twice)[:10]} claimed again after being processed")
+        try:
+            process(ids)
+            env.flush_all()
+        except CONFLICTS as error:
+            if not commit:
+                raise
+            env.cr.rollback()
+            env.transaction.reset()
+            conflicts += 1
+            if conflicts > MAX_CONFLICTS:
+                remaining = left()
+                cron._commit_progress(0, remaining=remaining)
+                _logger.info(
+                    "%s: %s write conflicts in a row (%s), %s left for the next call",
+                    name,
+                    conflicts,
+                    error.pgcode,
+                    remaining,
+                )
+                return done
+            time.sleep(random.uniform(0.05, 0.2) * conflicts)
+            continue
+        conflicts = 0
         seen.update(ids)
-        process(ids)
-        env.flush_all()
         done += len(ids)
         if commit:
             remaining = left()

@@ -1,10 +1,13 @@
 import time
+from unittest.mock import patch
 
-from odoo import api
+import psycopg2.errors
+
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL
 
 from odoo.addons.suite_batch_job import batch
+from odoo.addons.suite_batch_job.tests.common import cron_call
 
 
 @tagged("post_install", "-at_install")
@@ -56,11 +59,7 @@ class TestBatchJob(TransactionCase):
 
     def _call(self, end_time=None, heavy=False, clear=True):
         """One call as ir.cron makes it; ``(processed, progress done, progress remaining)``."""
-        end_time = time.monotonic() - 1 if end_time is None else end_time
-        with self.enter_registry_test_mode(), self.registry.cursor() as cr:
-            env = api.Environment(cr, self.env.uid, {"cron_id": self.cron.id, "cron_end_time": end_time})
-            cron, progress = env["ir.cron"].browse(self.cron.id)._add_progress()
-            env = cron.env
+        with cron_call(self, self.cron, end_time) as (env, progress):
             processed = batch.run(
                 env,
                 "test",
@@ -97,10 +96,7 @@ class TestBatchJob(TransactionCase):
             claimed.append(ids)
             return ids
 
-        with self.enter_registry_test_mode(), self.registry.cursor() as cr:
-            env = api.Environment(cr, self.env.uid, {"cron_id": self.cron.id, "cron_end_time": time.monotonic() + 600})
-            cron, progress = env["ir.cron"].browse(self.cron.id)._add_progress()
-            env = cron.env
+        with cron_call(self, self.cron, time.monotonic() + 600) as (env, progress):
             done = batch.run(env, "test", claim, self._process(env, clear=False), self._left(env), batch_size=10)
             self.assertEqual((done, progress.done, progress.remaining), (2, 2, 0))
 
@@ -115,6 +111,30 @@ class TestBatchJob(TransactionCase):
         self.assertEqual(self._call(end_time=end, heavy=True), (0, 0, 15))
         self.assertEqual(self._call(heavy=True), (10, 10, 5), "a new run takes the next batch")
         self.assertEqual(self._hits(), [0, 1])
+
+    def _run_with_conflicts(self, conflicts):
+        """A job whose first ``conflicts`` batches meet another server's write."""
+        failures = []
+        with cron_call(self, self.cron, time.monotonic() + 600) as (env, progress):
+            work = self._process(env)
+
+            def process(ids):
+                work(ids)  # written, then lost with the rolled-back batch
+                if len(failures) < conflicts:
+                    failures.append(ids)
+                    raise psycopg2.errors.SerializationFailure("could not serialize access")
+
+            with patch.object(time, "sleep"):
+                done = batch.run(env, "test", self._claim(env), process, self._left(env), batch_size=10)
+            return done, progress.done, progress.remaining
+
+    def test_a_write_conflict_retries_the_batch_in_a_new_transaction(self):
+        self.assertEqual(self._run_with_conflicts(2), (25, 25, 0))
+        self.assertEqual(self._hits(), [1], "the rolled-back writes are gone, each row is done once")
+
+    def test_conflicts_in_a_row_give_way_with_what_is_left(self):
+        self.assertEqual(self._run_with_conflicts(batch.MAX_CONFLICTS + 1), (0, 0, 25))
+        self.assertEqual(self._hits(), [0])
 
     def test_outside_a_cron_without_commit_runs_to_the_end(self):
         env = self.env
