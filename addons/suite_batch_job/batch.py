@@ -98,13 +98,15 @@ def run(env, name, claim, process, left, *, batch_size, commit=True, heavy=False
     done = conflicts = 0
     seen = set()
     while True:
-        env.flush_all()
-        ids = list(claim(batch_size))
-        if not ids:
-            break
-        if twice := seen.intersection(ids):
-            raise ClaimedTwice(f"{name}: rows {sorted(twice)[:10]} claimed again after being processed")
         try:
+            env.flush_all()
+            # in REPEATABLE READ, locking a row another transaction changed since this one's
+            # snapshot fails (SKIP LOCKED only skips rows locked now): the claim is retried too
+            ids = list(claim(batch_size))
+            if not ids:
+                break
+            if twice := seen.intersection(ids):
+                raise ClaimedTwice(f"{name}: rows {sorted(twice)[:10]} claimed again after being processed")
             process(ids)
             env.flush_all()
         except CONFLICTS as error:

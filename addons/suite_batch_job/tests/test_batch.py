@@ -3,6 +3,7 @@ from unittest.mock import patch
 
 import psycopg2.errors
 
+from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL
 
@@ -132,6 +133,22 @@ class TestBatchJob(TransactionCase):
         self.assertEqual(self._run_with_conflicts(2), (25, 25, 0))
         self.assertEqual(self._hits(), [1], "the rolled-back writes are gone, each row is done once")
 
+    def test_a_claim_that_meets_a_concurrent_update_is_retried(self):
+        failures = []
+        with cron_call(self, self.cron, time.monotonic() + 600) as (env, progress):
+            rows = self._claim(env)
+
+            def claim(limit):
+                if not failures:
+                    failures.append(limit)
+                    raise psycopg2.errors.SerializationFailure("could not serialize access due to concurrent update")
+                return rows(limit)
+
+            with patch.object(time, "sleep"):
+                done = batch.run(env, "test", claim, self._process(env), self._left(env), batch_size=10)
+            self.assertEqual((done, progress.done, progress.remaining, len(failures)), (25, 25, 0, 1))
+        self.assertEqual(self._hits(), [1])
+
     def test_conflicts_in_a_row_give_way_with_what_is_left(self):
         self.assertEqual(self._run_with_conflicts(batch.MAX_CONFLICTS + 1), (0, 0, 25))
         self.assertEqual(self._hits(), [0])
@@ -143,6 +160,17 @@ class TestBatchJob(TransactionCase):
         )
         self.assertEqual(done, 25)
         self.assertEqual(self._hits(), [1])
+
+    def test_the_state_is_kept_for_a_job_whose_user_may_not_read_parameters(self):
+        user = self.env["res.users"].create({"name": "Job user", "login": "batch_job_user", "group_ids": []})
+        env = self.env(user=user)
+        with self.assertRaises(AccessError):
+            env["ir.config_parameter"].get_param("suite_batch_job.test")
+        state = batch.RunState(env, "suite_batch_job.test")
+        state.save(position=7)
+        self.assertEqual(batch.RunState(env, "suite_batch_job.test").value, {"position": 7})
+        # the state is the job's own bookkeeping: nothing the user could not read leaks through it
+        self.assertEqual(state.value, {"position": 7})
 
     def test_run_state_survives_calls_and_clears(self):
         state = batch.RunState(self.env, "suite_batch_job.test")
