@@ -8,7 +8,7 @@
     "website": "https://github.com/crm-suite/crm-suite",
     "development_status": "Alpha",
     "maintainers": ["crm-suite"],
-    "depends": ["sale_management", "sale_crm", "sale_stock", "account"],
+    "depends": ["sale_management", "sale_crm", "sale_stock", "account", "suite_batch_job"],
     "data": [
         "security/sale_quote_to_cash_security.xml",
         "security/ir.model.access.csv",

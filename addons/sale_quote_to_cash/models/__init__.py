@@ -7,6 +7,7 @@ from . import sale_order
 from . import stock_move
 from . import stock_picking
 from . import account_move
+from . import account_payment
 from . import payment_transaction
 from . import res_config_settings
 from . import sale_q2c_report

@@ -1,16 +1,15 @@
 import functools
 import logging
-import random
-import time
 from collections import defaultdict
 from datetime import datetime, timedelta
 
 import psycopg2
-import psycopg2.errors
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.tools import SQL, float_compare, format_amount, format_date, plaintext2html
+
+from odoo.addons.suite_batch_job import batch as batch_job
 
 from ..engine import checks as check_engine
 from ..engine import matching
@@ -40,12 +39,6 @@ ACCEPTANCE_CHANNELS = [
 # Automatic retries of a failed step before it waits for a person: 5 minutes, then 1 hour.
 RETRY_DELAYS = (timedelta(minutes=5), timedelta(hours=1))
 MAX_SAVEPOINTS = 60
-CONFLICTS = (
-    psycopg2.errors.SerializationFailure,
-    psycopg2.errors.DeadlockDetected,
-    psycopg2.errors.LockNotAvailable,
-)
-MAX_CONFLICTS = 10
 FRONT_STEPS = ("check", "confirm")
 # Who reads the chain's assessments: the sales team, the approvers and the accountants of the board.
 Q2C_GROUPS = "sales_team.group_sale_salesman,account.group_account_invoice,sale_quote_to_cash.group_q2c_approver"
@@ -111,6 +104,13 @@ class SaleOrder(models.Model):
     q2c_invoiced_on = fields.Datetime(string="Invoiced On", copy=False, readonly=True)
     q2c_paid_on = fields.Datetime(string="Paid On", copy=False, readonly=True)
     q2c_done_on = fields.Datetime(string="Done On", copy=False, readonly=True)
+    q2c_last_run = fields.Datetime(
+        string="Last Chain Run",
+        copy=False,
+        readonly=True,
+        groups=Q2C_GROUPS,
+        help="When the quote-to-cash steps last ran on this order: a customer payment posted since is looked at again.",
+    )
     q2c_log_ids = fields.One2many(
         "sale.q2c.log", "order_id", string="Quote-to-Cash History", readonly=True, groups=Q2C_GROUPS
     )
@@ -446,12 +446,13 @@ class SaleOrder(models.Model):
             cron.sudo()._trigger(fields.Datetime.now() + delay if delay else None)
 
     @api.model
-    def _q2c_claim(self, limit, ids=None, phase=None):
-        """Queued orders due now, locked; the rows another server holds are skipped.
+    def _q2c_queue_condition(self, ids=None, phase=None, exclude=()):
+        """The orders a run of ``phase`` takes: queued and due now (a failed step waits for its
+        ``q2c_next_try``); "front" the quotations (to check and confirm), "back" the orders.
 
-        ``phase`` "front" takes the quotations (to check and confirm), "back" the orders.
+        The condition holds until the chain has handled the order (it clears ``q2c_pending``),
+        so that a call resumes where the previous one stopped and takes nothing twice.
         """
-        self.env.flush_all()
         condition = SQL("q2c_pending AND (q2c_next_try IS NULL OR q2c_next_try <= %s)", fields.Datetime.now())
         if phase == "front":
             condition = SQL("%s AND state IN ('draft', 'sent')", condition)
@@ -459,10 +460,30 @@ class SaleOrder(models.Model):
             condition = SQL("%s AND state NOT IN ('draft', 'sent')", condition)
         if ids:
             condition = SQL("%s AND id IN %s", condition, tuple(ids))
+        if exclude:
+            condition = SQL("%s AND id NOT IN %s", condition, tuple(exclude))
+        return condition
+
+    @api.model
+    def _q2c_claim(self, limit, ids=None, phase=None, exclude=()):
+        """Queued orders due now (see ``_q2c_queue_condition``), oldest first, locked; the rows
+        another server holds are skipped."""
+        self.env.flush_all()
         self.env.cr.execute(
-            SQL("SELECT id FROM sale_order WHERE %s ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED", condition, limit)
+            SQL(
+                "SELECT id FROM sale_order WHERE %s ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+                self._q2c_queue_condition(ids, phase, exclude),
+                limit,
+            )
         )
         return self.browse(row[0] for row in self.env.cr.fetchall())
+
+    @api.model
+    def _q2c_count_due(self, ids=None, phase=None):
+        """How many orders of ``phase`` are still queued and due: the ``remaining`` of a cron call."""
+        self.env.flush_all()
+        self.env.cr.execute(SQL("SELECT count(*) FROM sale_order WHERE %s", self._q2c_queue_condition(ids, phase)))
+        return self.env.cr.fetchone()[0]
 
     @api.model
     def _q2c_batch_size(self):
@@ -475,67 +496,111 @@ class SaleOrder(models.Model):
 
     @api.model
     def _q2c_run(self, batch_size=None, commit=True, ids=None, phase=None):
-        """Take queued orders batch after batch, committing each; return how many were handled.
+        """Take the queued orders batch after batch; return how many were handled.
 
         Two crons share the work so that a customer's yes becomes a confirmed order at once
         while the back office of earlier orders is still running: the "front" one checks and
         confirms quotations, the "back" one delivers, invoices, matches and locks. Without
-        ``phase`` both run, front first (tests, "Run Now"). Each batch is committed with the
-        cron's progress, so that a crash or a timeout resumes at the batch it stopped in.
+        ``phase`` both run, front first (tests, "Run Now", the demo data).
+
+        Each phase is a job of the suite's batch pattern (``suite_batch_job.batch.run``): claim
+        a batch, run the chain on it, report ``_commit_progress`` with the orders of the phase
+        still queued and due, which commits, until none is left or the cron's budget is spent:
+        Odoo then calls the job again, and the next call resumes with what is left. A write
+        conflict with another server rolls the batch back and claims it again; after a few in
+        a row the call gives way, reporting nothing done and what is left: Odoo ends the run as
+        partially done and starts a new one at once, after the other jobs due (no delayed
+        trigger needed, the random pauses between the attempts already spread them).
+        ``commit=False`` runs in the caller's transaction (tests, a button): nothing is
+        committed and the budget does not apply.
         """
         batch_size = batch_size or self._q2c_batch_size()
-        handled = conflicts = 0
-        for current in (phase,) if phase else ("front", "back"):
-            seen = set()
-            while True:
-                batch = self._q2c_claim(batch_size, ids=ids, phase=current)
-                if not commit:
-                    batch = batch.filtered(lambda order, seen=seen: order.id not in seen)
-                if not batch:
-                    break
-                seen.update(batch.ids)
-                if not commit:
-                    result = batch._q2c_process(phase=current)
-                else:
-                    try:
-                        result = batch._q2c_process(phase=current)
-                    except CONFLICTS:
-                        # Another server wrote the same rows (stock quants reserved by the front
-                        # while the back validates deliveries): this batch goes back and is taken again.
-                        conflicts += 1
-                        self.env.cr.rollback()
-                        self.env.invalidate_all()
-                        if conflicts > MAX_CONFLICTS:
-                            # Give way for now; the trigger brings this cron back in a few seconds.
-                            _logger.info("Quote to cash: %s write conflicts in a row, retrying later", conflicts)
-                            self._q2c_trigger(current, delay=timedelta(seconds=5))
-                            return handled
-                        time.sleep(random.uniform(0.05, 0.2) * conflicts)
-                        seen.difference_update(batch.ids)
-                        continue
-                conflicts = 0
-                handled += len(batch) - len(result.deferred)
-                if commit and not self._q2c_commit(len(batch)):
-                    return handled
-        return handled
+        return sum(
+            self._q2c_run_phase(current, batch_size, commit, ids)
+            for current in ((phase,) if phase else ("front", "back"))
+        )
 
     @api.model
-    def _q2c_commit(self, processed):
-        if self.env.context.get("cron_id"):
-            return self.env["ir.cron"]._commit_progress(processed)
-        self.env.cr.commit()  # pylint: disable=invalid-commit
-        return True
+    def _q2c_run_phase(self, phase, batch_size, commit, ids=None):
+        """Run ``phase`` through ``batch.run``; how many orders it handled.
+
+        An order the batch *defers* was not reached: ``run_batch`` ran out of savepoints for
+        the transaction before it (see ``engine/runner.py``). It is untouched and stays queued
+        for a transaction of its own. The rest of the call keeps it out of its claims
+        (``batch.run`` refuses an order claimed twice in a call) while counting it in what
+        remains; with ``commit``, a new round takes the deferred orders in new transactions when
+        the budget allows, else Odoo's next call does. Without ``commit`` (one transaction) they
+        stay queued for the next run, as before.
+        """
+        handled = 0
+        while True:
+            done, deferred = self._q2c_run_round(phase, batch_size, commit, ids)
+            handled += done
+            if not (commit and deferred):
+                return handled
+            if batch_job.time_left(self.env) <= 0:
+                # batch.run says nothing is left when its last claim finds nothing (what matches is
+                # another server's); the deferred orders are this call's and still queued.
+                self.env["ir.cron"]._commit_progress(0, remaining=self._q2c_count_due(ids, phase))
+                return handled
+
+    @api.model
+    def _q2c_run_round(self, phase, batch_size, commit, ids):
+        """One ``batch.run`` of ``phase``: ``(orders handled, ids deferred)``."""
+        deferred = set()
+        handled = [0]
+
+        def claim(limit):
+            return self._q2c_claim(limit, ids=ids, phase=phase, exclude=deferred).ids
+
+        def process(order_ids):
+            result = self.browse(order_ids)._q2c_process(phase=phase)
+            self.env.flush_all()  # a write conflict shows here, before the batch is counted
+            deferred.update(result.deferred)
+            handled[0] += len(order_ids) - len(result.deferred)
+
+        def left():
+            return self._q2c_count_due(ids, phase)
+
+        # heavy: a batch of the chain takes seconds (20 orders of 5 lines: about 2 s to check and
+        # confirm, 6 s for the back office on 2 cores), up to 500 orders by the settings. Ten calls
+        # in a row could outlast the cron worker's time limit (limit_time_real, 120 s for the
+        # whole pass of the database): once a call has spent the run's budget, the run hands the
+        # rest to a new run, which Odoo starts at once after the other jobs due.
+        batch_job.run(
+            self.env,
+            f"Quote to cash ({phase})",
+            claim,
+            process,
+            left,
+            batch_size=batch_size,
+            commit=commit,
+            heavy=True,
+        )
+        return handled[0], deferred
 
     @api.model
     def _q2c_cron(self):
-        """Periodic pass: wake what waits on documents no hook reports, then run the queue."""
-        self._q2c_wake()
+        """The back cron: wake what waits on documents no hook reported, then run the back phase."""
+        try:
+            with self.env.cr.savepoint():
+                self._q2c_wake()
+        except batch_job.CONFLICTS as error:
+            # Another transaction wrote one of these orders meanwhile (a payment queued it): the
+            # wake is a catch-up, the next call's does it again.
+            _logger.info("Quote to cash: the wake met a write conflict (%s), left to the next call", error.pgcode)
+        # Committed apart, so that the first claim starts a transaction of its own: in a snapshot
+        # taken before the wake, a row another server committed since would refuse its lock.
+        self.env["ir.cron"]._commit_progress(0)
         return self._q2c_run(phase="back")
 
     @api.model
     def _q2c_wake(self):
-        """Queue the orders whose delivery became ready (stock reserved later) and the failed
-        steps whose automatic retry is due."""
+        """Queue the orders that wait on something no hook reported: a delivery ready (stock
+        reserved later), a failed step whose automatic retry is due, an order waiting for its
+        payment whose invoices got paid outside the chain, or for which a customer payment was
+        posted since the chain last ran it (the hook, ``_q2c_on_payments_posted``, is the way a
+        payment normally wakes it; this is the catch-up)."""
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
@@ -556,7 +621,83 @@ class SaleOrder(models.Model):
                 fields.Datetime.now(),
             )
         )
+        invoices = SQL(
+            """
+            SELECT am.id, am.state, am.move_type, am.payment_state, am.commercial_partner_id
+              FROM sale_order_line sol
+              JOIN sale_order_line_invoice_rel rel ON rel.order_line_id = sol.id
+              JOIN account_move_line aml ON aml.id = rel.invoice_line_id
+              JOIN account_move am ON am.id = aml.move_id
+             WHERE sol.order_id = so.id
+            """
+        )
+        # Paid without the chain hearing of it (a payment without journal entry linked to the
+        # invoice, a reconciliation no hook reported): the order is done, the lock step is due.
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE sale_order so SET q2c_pending = TRUE
+                 WHERE so.q2c_state = 'paying' AND NOT so.q2c_pending
+                   AND NOT EXISTS (
+                        SELECT 1 FROM (%s) inv
+                         WHERE (inv.state = 'draft' AND inv.move_type IN ('out_invoice', 'out_refund'))
+                            OR (inv.state = 'posted' AND inv.move_type = 'out_invoice'
+                                AND inv.payment_state NOT IN ('paid', 'in_payment', 'reversed')))
+                """,
+                invoices,
+            )
+        )
+        # A payment of the customer, open, posted since the chain last ran the order: the pay
+        # step decides whether it is meant for the order (as its search, see _q2c_step_pay).
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE sale_order so SET q2c_pending = TRUE
+                  FROM sale_q2c_profile p
+                 WHERE so.q2c_profile_id = p.id AND p.auto_match
+                   AND so.q2c_state = 'paying' AND NOT so.q2c_pending
+                   AND EXISTS (
+                        SELECT 1 FROM (%s) inv
+                          JOIN account_payment pay ON pay.partner_id = inv.commercial_partner_id
+                         WHERE inv.state = 'posted' AND inv.move_type = 'out_invoice'
+                           AND inv.payment_state IN ('not_paid', 'partial')
+                           AND pay.company_id = so.company_id AND pay.payment_type = 'inbound'
+                           AND pay.state IN ('in_process', 'paid')
+                           AND (so.q2c_last_run IS NULL OR pay.write_date >= so.q2c_last_run)
+                           AND (
+                                (pay.move_id IS NULL AND NOT EXISTS (
+                                    SELECT 1 FROM account_move__account_payment link WHERE link.payment_id = pay.id))
+                                OR EXISTS (
+                                    SELECT 1 FROM account_move_line pl
+                                      JOIN account_account acc ON acc.id = pl.account_id
+                                     WHERE pl.move_id = pay.move_id AND acc.account_type = 'asset_receivable'
+                                       AND pl.reconciled IS NOT TRUE)))
+                """,
+                invoices,
+            )
+        )
         self.invalidate_model(["q2c_pending"])
+
+    @api.model
+    def _q2c_on_payments_posted(self, payments):
+        """Customer payments were posted: the orders of those customers waiting for a payment are
+        queued (a trigger wakes the back cron), so that the chain matches what is meant for them,
+        or sees their invoice paid, at once."""
+        customers = payments.partner_id.commercial_partner_id
+        if not customers:
+            return
+        # sudo: whoever posts the payment (an accountant, a payment provider's notification)
+        # queues the orders of that customer without reading them; the runner decides what the
+        # payment pays, and only queued orders come out of it.
+        orders = self.sudo().search(
+            [
+                ("q2c_state", "=", "paying"),
+                ("q2c_pending", "=", False),
+                ("company_id", "in", payments.company_id.ids),
+                ("partner_id.commercial_partner_id", "in", customers.ids),
+            ]
+        )
+        orders._q2c_enqueue()
 
     # ------------------------------------------------------------------
     # Runner: one batch
@@ -674,10 +815,13 @@ class SaleOrder(models.Model):
     def _q2c_update_state(self, now, blocked=None):
         """Where each order stands now, read from its documents; stamps the cycle dates."""
         blocked = blocked or {}
+        # what this transaction could see: a payment posted in a later one is looked at again (_q2c_wake)
+        last_run = self.env.cr.now()
         for state_key, orders in self.grouped(lambda o: o._q2c_state_from_documents(blocked)).items():
             vals = {
                 "q2c_state": state_key,
                 "q2c_pending": False,
+                "q2c_last_run": last_run,
                 "q2c_exception_step": False,
                 "q2c_exception_reason": False,
                 "q2c_attempts": 0,

@@ -8,6 +8,7 @@ from . import test_payment_matching
 from . import test_failures
 from . import test_batches
 from . import test_concurrency
+from . import test_crons
 from . import test_security
 from . import test_portal_access
 from . import test_uninstall

@@ -20,7 +20,7 @@ class TestQuoteToCashBatches(Q2cCommon):
 
     @contextmanager
     def transactions(self):
-        record = {"commits": 0, "savepoints": [0]}
+        record = {"commits": 0, "progress": [], "savepoints": [0]}
         state = {"sp": self.env.cr.savepoint()}
         original_init = sql_db.Savepoint.__init__
 
@@ -28,13 +28,14 @@ class TestQuoteToCashBatches(Q2cCommon):
             record["savepoints"][-1] += 1
             original_init(sp, cr)
 
-        def fake_commit(model, processed):
+        def fake_commit(model, processed=0, *, remaining=None, deactivate=False):
             self.env.flush_all()
             state["sp"].close(rollback=False)
             record["commits"] += 1
+            record["progress"].append((processed, remaining))
             record["savepoints"].append(0)
             state["sp"] = self.env.cr.savepoint()
-            return True
+            return float("inf")
 
         def crash():
             state["sp"].close(rollback=True)
@@ -42,9 +43,9 @@ class TestQuoteToCashBatches(Q2cCommon):
             state["sp"] = self.env.cr.savepoint()
 
         record["crash"] = crash
-        SaleOrder = type(self.env["sale.order"])
+        IrCron = type(self.env["ir.cron"])
         with (
-            patch.object(SaleOrder, "_q2c_commit", fake_commit),
+            patch.object(IrCron, "_commit_progress", fake_commit),
             patch.object(sql_db.Savepoint, "__init__", counting_init),
         ):
             yield record
@@ -75,6 +76,9 @@ class TestQuoteToCashBatches(Q2cCommon):
             tx["crash"]()
             # Three batches confirmed (front), then two of the back office committed before the crash.
             self.assertEqual(tx["commits"], 5)
+            self.assertEqual(
+                tx["progress"], [(2, 4), (2, 2), (2, 0), (2, 4), (2, 2)], "each batch says what its phase has left"
+            )
             first, third = orders[:4], orders[4:]
             self.assertTrue(all(o.state == "sale" and len(o.invoice_ids) == 1 for o in first))
             self.assertTrue(

@@ -74,6 +74,47 @@ class TestQuoteToCashSecurity(Q2cCommon):
         with self.assertRaises(UserError):
             order.q2c_profile_id = foreign
 
+    def test_a_cashier_posting_a_transfer_wakes_the_customers_orders_without_reading_them(self):
+        """The payment hook queues, as superuser, the orders of the payment's customer that wait
+        for a payment: a cashier who may read none of them wakes them, reads nothing from it and
+        wakes no other customer's; the runner decides what the payment pays."""
+        theirs = self._order_of(self.other_salesman)
+        stranger = self.env["res.partner"].create({"name": "Another Customer"})
+        elsewhere = self.quote([(self.service, 1)], partner=stranger, user_id=self.other_salesman.id)
+        self.accept(elsewhere)
+        self.run_chain()
+        self.assertEqual((theirs | elsewhere).mapped("q2c_state"), ["paying", "paying"])
+        cashier = new_test_user(
+            self.env,
+            "q2c_cashier",
+            groups="sales_team.group_sale_salesman,account.group_account_invoice",
+            company_id=self.company.id,
+        )
+        with self.assertRaises(AccessError):
+            theirs.with_user(cashier).read(["name"])
+        payment = (
+            self.env["account.payment"]
+            .with_user(cashier)
+            .create(
+                {
+                    "payment_type": "inbound",
+                    "partner_type": "customer",
+                    "partner_id": self.customer.id,
+                    "amount": theirs.amount_total,
+                    "journal_id": self.company_data["default_journal_bank"].id,
+                    "memo": theirs.name,
+                }
+            )
+        )
+        payment.action_post()
+        self.assertTrue(theirs.q2c_pending, "the payment wakes the chain of the customer's order")
+        self.assertFalse(elsewhere.q2c_pending, "and of no other customer's")
+        with self.assertRaises(AccessError):
+            theirs.with_user(cashier).write({"q2c_state": "done"})
+        self.run_chain()
+        self.assertEqual(theirs.q2c_state, "done")
+        self.assertEqual(payment.reconciled_invoice_ids, self.customer_invoices(theirs))
+
     def test_a_warehouse_user_validates_the_delivery_and_moves_the_chain_on(self):
         """The delivery hook wakes the chain as superuser: the storekeeper needs no sales rights for it,
         and gets none from it (the chain's fields stay out of their reach)."""
