@@ -16,6 +16,7 @@
         "sale_stock",
         "account",
         "spreadsheet_dashboard",
+        "suite_batch_job",
     ],
     "data": [
         "security/ir.model.access.csv",

@@ -8,7 +8,7 @@
     "website": "https://github.com/crm-suite/crm-suite",
     "development_status": "Alpha",
     "maintainers": ["crm-suite"],
-    "depends": ["mail", "portal", "rating", "resource"],
+    "depends": ["mail", "portal", "rating", "resource", "suite_batch_job"],
     "data": [
         "security/support_desk_security.xml",
         "security/ir.model.access.csv",

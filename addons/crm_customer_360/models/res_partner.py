@@ -1,11 +1,15 @@
 import logging
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+
+import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
 from odoo.tools import SQL, format_amount, format_date
+
+from odoo.addons.suite_batch_job import batch
 
 from ..engine import health as health_engine
 
@@ -19,7 +23,7 @@ HEALTH_GROUPS = "base.group_user"
 DELIVERIES_SHOWN = 5
 OPEN_PICKING_STATES = ("draft", "waiting", "confirmed", "assigned")
 HEALTH_PERIOD_DAYS = 90  # recent buying is compared with the same length of time before it
-HEALTH_BATCH = 1000
+HEALTH_BATCH = 1000  # customers a batch of the nightly job (system parameter crm_customer_360.health_batch_size)
 HEALTH_TRENDS = [("up", "Up"), ("steady", "Steady"), ("down", "Down")]
 
 
@@ -530,29 +534,82 @@ class ResPartner(models.Model):
             return 50
 
     @api.model
-    def _c360_health_todo(self, limit=None):
-        """Customers (commercial partners) of the current company, or shared by every company, due
-        for a measure in this company today, the oldest measured first."""
-        self.flush_model(["commercial_partner_id", "customer_rank", "active", "company_id", "c360_health_date"])
-        start_of_day = fields.Datetime.to_datetime(fields.Date.context_today(self))
+    def _c360_health_day_start(self):
+        """The start of today (the job's user's day) as a UTC moment, what a measure's date is compared with.
+
+        A measure dated now (UTC) is always on or after it: a customer measured today is no longer due.
+        """
+        today = fields.Date.context_today(self)
+        tz = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
+        return tz.localize(datetime.combine(today, time.min)).astimezone(pytz.utc).replace(tzinfo=None)
+
+    @api.model
+    def _c360_health_due(self, start):
+        """The condition "a customer (commercial partner) of the current company, or shared by every
+        company, not measured in this company since ``start``"."""
         measured_on = self._field_to_sql("res_partner", "c360_health_date")
+        return SQL(
+            """active AND customer_rank > 0 AND id = commercial_partner_id
+               AND (company_id IS NULL OR company_id = %(company)s)
+               AND (%(measured_on)s IS NULL OR %(measured_on)s < %(start)s)""",
+            company=self.env.company.id,
+            measured_on=measured_on,
+            start=start,
+        )
+
+    @api.model
+    def _c360_health_todo(self, limit=None, start=None):
+        """Customers due for a measure in the current company today, the oldest measured first,
+        locked: customers another run holds are skipped (two servers never measure one twice).
+
+        ``FOR NO KEY UPDATE`` is the lock the measure's UPDATE takes anyway: it does not hold up
+        the documents created for these customers meanwhile (their foreign keys only share it).
+        """
+        self.flush_model(["commercial_partner_id", "customer_rank", "active", "company_id", "c360_health_date"])
+        start = start or self._c360_health_day_start()
         self.env.cr.execute(
             SQL(
                 """
                 SELECT id FROM res_partner
-                 WHERE active AND customer_rank > 0 AND id = commercial_partner_id
-                   AND (company_id IS NULL OR company_id = %(company)s)
-                   AND (%(measured_on)s IS NULL OR %(measured_on)s < %(start)s)
+                 WHERE %(due)s
               ORDER BY %(measured_on)s NULLS FIRST, id
                  LIMIT %(limit)s
+                   FOR NO KEY UPDATE SKIP LOCKED
                 """,
-                company=self.env.company.id,
-                measured_on=measured_on,
-                start=start_of_day,
+                due=self._c360_health_due(start),
+                measured_on=self._field_to_sql("res_partner", "c360_health_date"),
                 limit=limit,
             )
         )
         return [row[0] for row in self.env.cr.fetchall()]
+
+    @api.model
+    def _c360_health_due_count(self, companies, start=None):
+        """How many (customer, company) measures are still due today in these companies: one query,
+        one pass over the customers."""
+        self.flush_model(["commercial_partner_id", "customer_rank", "active", "company_id", "c360_health_date"])
+        if not companies:
+            return 0
+        start = start or self._c360_health_day_start()
+        self.env.cr.execute(
+            SQL(
+                "SELECT %s FROM res_partner WHERE active AND customer_rank > 0 AND id = commercial_partner_id",
+                SQL(" + ").join(
+                    SQL("count(*) FILTER (WHERE %s)", self.with_company(company)._c360_health_due(start))
+                    for company in companies
+                ),
+            )
+        )
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _c360_health_batch_size(self):
+        # sudo: a technical setting of the nightly job (customers a batch), read, never shown
+        value = self.env["ir.config_parameter"].sudo().get_param("crm_customer_360.health_batch_size")
+        try:
+            return max(int(value), 1) if value else HEALTH_BATCH
+        except ValueError:
+            return HEALTH_BATCH
 
     def _c360_measure_health(self, now=None):
         """Measure these customers' health in the current company, store it, and ask the account
@@ -671,32 +728,55 @@ class ResPartner(models.Model):
         self._message_log_batch(bodies={pid: body for pid, body in bodies.items()})
 
     @api.model
-    def _cron_c360_health(self, batch_size=HEALTH_BATCH, commit=True):
-        """Measure every customer due today in each company, a batch at a time, committing each."""
-        measured = 0
+    def _cron_c360_health(self, batch_size=None, commit=True):
+        """Measure every customer due today in each company, a batch at a time, committing each.
+
+        A job of the suite's pattern (``suite_batch_job``): a batch is the due customers of the
+        first company (by id) that has some, measured in that company; the progress says how
+        many measures are still due in all companies, so that a call that runs out of time
+        leaves the rest to the next call, which resumes there (a measured customer is no longer
+        due in that company today).
+
+        :param batch_size: customers a batch; by default the system parameter
+            ``crm_customer_360.health_batch_size`` (1000)
+        :param commit: ``False`` inside a caller's transaction (tests, demo data): run to the end
+        :return: how many measures were made (a customer shared by companies counts once in each)
+        """
         # sudo: the nightly measure covers the customers of every company, whichever companies
         # the job's user belongs to; it writes the health fields alone.
+        Partner = self.sudo()
         companies = self.env["res.company"].sudo().search([], order="id")  # pylint: disable=no-search-all
-        for position, company in enumerate(companies):
-            partners = self.sudo().with_company(company)
-            while True:
-                ids = partners._c360_health_todo(limit=batch_size)
-                if not ids:
-                    break
-                partners.browse(ids)._c360_measure_health()
-                measured += len(ids)
-                if not commit:
-                    if len(ids) < batch_size:
-                        break
-                    continue
-                # what is really left: the customers still due today here and in the companies after
-                remaining = sum(
-                    len(self.sudo().with_company(later)._c360_health_todo(limit=None)) for later in companies[position:]
-                )
-                if not self.env["ir.cron"]._commit_progress(len(ids), remaining=remaining):
-                    _logger.info("Customer 360: health of %s customers measured, the rest next run", measured)
-                    return measured
-        _logger.info("Customer 360: health of %s customers measured", measured)
+        start = Partner._c360_health_day_start()
+        reported = {"left": 0}
+
+        def claim(limit):
+            # (company id, customer id): a customer shared by every company is due in each
+            for company in companies:
+                if ids := Partner.with_company(company)._c360_health_todo(limit=limit, start=start):
+                    return [(company.id, pid) for pid in ids]
+            return []
+
+        def process(keys):
+            company_id = keys[0][0]
+            Partner.with_company(company_id).browse([pid for _company, pid in keys])._c360_measure_health()
+
+        def left():
+            reported["left"] = Partner._c360_health_due_count(companies, start)
+            return reported["left"]
+
+        measured = batch.run(
+            self.env,
+            "Customer 360: health",
+            claim,
+            process,
+            left,
+            batch_size=batch_size or self._c360_health_batch_size(),
+            commit=commit,
+        )
+        if reported["left"]:
+            _logger.info("Customer 360: health of %s customers measured, the rest next run", measured)
+        else:
+            _logger.info("Customer 360: health of %s customers measured", measured)
         return measured
 
     def action_c360_measure_health(self):

@@ -1,9 +1,18 @@
-from datetime import timedelta
+import json
+from collections import Counter
+from datetime import datetime, timedelta
+
+from freezegun import freeze_time
 
 from odoo import Command, fields
 from odoo.tests import new_test_user, tagged
+from odoo.tools import html2plaintext
+
+from odoo.addons.suite_batch_job.tests.common import call_cron, call_cron_to_end
 
 from .common import Customer360Common
+
+CRON = "crm_customer_360.ir_cron_c360_health"
 
 
 @tagged("post_install", "-at_install")
@@ -146,3 +155,127 @@ class TestCustomerHealth(Customer360Common):
         self.assertEqual(
             Partner.with_user(user_a).search([("id", "=", self.acme.id), ("c360_churn_risk", "=", True)]), self.acme
         )
+
+
+@tagged("post_install", "-at_install")
+class TestCustomerHealthJob(Customer360Common):
+    """The nightly job as ir.cron calls it, each call with its budget spent: it measures a batch
+    and says what is left, the next call resumes there, and nothing is measured twice."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_b = cls.setup_other_company(name="C360 Job Company")["company"]
+        Partner = cls.env["res.partner"]
+        # three customers shared by every company, two of the second company only
+        cls.shared = Partner.create([{"name": f"Shared {i}", "is_company": True, "customer_rank": 1} for i in range(3)])
+        cls.own_b = Partner.create(
+            [
+                {"name": f"B only {i}", "is_company": True, "customer_rank": 1, "company_id": cls.company_b.id}
+                for i in range(2)
+            ]
+        )
+        cls.customers = cls.shared | cls.own_b
+        cls.companies = cls.env["res.company"].search([], order="id")  # pylint: disable=no-search-all
+        # every first measure leaves a note in the customer's chatter, one per company
+        cls.env["ir.config_parameter"].set_param("crm_customer_360.health_threshold", 101)
+        cls.env["ir.config_parameter"].set_param("crm_customer_360.health_batch_size", 2)
+        cls.cron = cls.env.ref(CRON)
+
+    def _only_ours_due(self, now):
+        """Every other customer of the database (the demo's) is measured already, in every company."""
+        self.env.flush_all()
+        measured = json.dumps({str(company.id): now.isoformat() for company in self.companies})
+        self.env.cr.execute(
+            "UPDATE res_partner SET c360_health_date = %s::jsonb WHERE id != ALL(%s)", [measured, self.customers.ids]
+        )
+        self.env.invalidate_all()
+
+    def _measures(self):
+        """``{(company id, customer id): measured on}`` for our customers."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT key::int, p.id, value::timestamp FROM res_partner p, jsonb_each_text(p.c360_health_date)"
+            " WHERE p.id = ANY(%s) AND value IS NOT NULL",
+            [self.customers.ids],
+        )
+        return {(company_id, pid): when for company_id, pid, when in self.env.cr.fetchall()}
+
+    def _notes(self):
+        """How many health notes each (company, customer) got in the chatter."""
+        notes = Counter()
+        messages = self.env["mail.message"].search(
+            [("model", "=", "res.partner"), ("res_id", "in", self.customers.ids), ("body", "ilike", "churn-risk")]
+        )
+        for message in messages:
+            text = html2plaintext(message.body)
+            for company in self.companies:
+                if text.startswith(f"{company.name}: Health"):
+                    notes[company.id, message.res_id] += 1
+        return notes
+
+    def _one_batch_a_call(self, due):
+        """What each call of the job should report, ``(done, remaining)``: two customers a call,
+        of one company a call (the first, by id, that has some due)."""
+        expected, left = [], len(due)
+        for company in self.companies:
+            here = sum(1 for company_id, _pid in due if company_id == company.id)
+            while here:
+                done = min(2, here)
+                here -= done
+                left -= done
+                expected.append((done, left))
+        return expected
+
+    def _due(self):
+        due = {(company.id, pid) for company in self.companies for pid in self.shared.ids}
+        return due | {(self.company_b.id, pid) for pid in self.own_b.ids}
+
+    def test_each_call_measures_a_batch_and_the_next_one_resumes(self):
+        start = datetime(2026, 3, 2, 9, 0)
+        self._only_ours_due(start)
+        due = self._due()
+        self.assertEqual(len(due), 3 * len(self.companies) + 2)
+        calls = []
+        for minute in range(100):
+            # each call at its own minute of the same day: a measure's date tells which call made it
+            with freeze_time(start + timedelta(minutes=minute)):
+                calls.append(call_cron(self, self.cron))
+            if not calls[-1][1]:
+                break
+        # (a) one batch a call, each resuming where the last one stopped, (b) down to nothing left
+        self.assertEqual(calls, self._one_batch_a_call(due))
+        with freeze_time(start + timedelta(minutes=len(calls))):
+            self.assertEqual(call_cron(self, self.cron), (0, 0), "nothing left: the job says so")
+        # (c) every due measure made once: by one call, one note each
+        measures = self._measures()
+        self.assertEqual(set(measures), due, "each customer measured in each company it is due in")
+        by_call = Counter(int((when - start).total_seconds() // 60) for when in measures.values())
+        self.assertEqual([by_call[index] for index in range(len(calls))], [done for done, _left in calls])
+        self.assertEqual(self._notes(), Counter(dict.fromkeys(due, 1)), "one note per customer and company")
+        # the companies in a stable order: a call measures in one company, the first that has some
+        companies_by_call = {}
+        for (company_id, _pid), when in measures.items():
+            companies_by_call.setdefault(int((when - start).total_seconds() // 60), set()).add(company_id)
+        order = [companies_by_call[index] for index in range(len(calls))]
+        self.assertTrue(all(len(companies) == 1 for companies in order), order)
+        self.assertEqual([min(companies) for companies in order], sorted(min(companies) for companies in order))
+
+    def test_a_customer_measured_before_utc_midnight_is_not_due_again_in_an_eastern_day(self):
+        """The job's user is in Tokyo: at 20:00 UTC it is already the next day there. A measure dated
+        20:00 UTC is of that day: the customers measured do not come back in the next batch."""
+        self.assertEqual(self.cron.user_id, self.env.ref("base.user_root"))
+        self.cron.user_id.tz = "Asia/Tokyo"
+        # sudo: counted in every company, as the job does, whichever companies the test user has
+        Partner = self.env["res.partner"].sudo().with_context(tz="Asia/Tokyo")
+        late = datetime(2026, 3, 2, 20, 0)
+        self._only_ours_due(late)
+        with freeze_time(late):
+            self.assertEqual(call_cron_to_end(self, self.cron), self._one_batch_a_call(self._due()))
+            self.assertEqual(Partner._c360_health_due_count(self.companies), 0)
+        self.assertEqual(self._notes(), Counter(dict.fromkeys(self._measures(), 1)))
+        # the next day in Tokyo starts at 15:00 UTC: ours are due again
+        next_day = late + timedelta(hours=19, minutes=1)
+        self._only_ours_due(next_day)
+        with freeze_time(next_day):
+            self.assertEqual(Partner._c360_health_due_count(self.companies), len(self._due()))

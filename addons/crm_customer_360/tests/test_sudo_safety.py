@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import AccessError
+from odoo.service.model import call_kw
 from odoo.tests import new_test_user, tagged
 
 from .common import Customer360Common
@@ -105,3 +106,12 @@ class TestSudoSafety(Customer360Common):
         # the setting the measure read stays the administrator's
         with self.assertRaises(AccessError):
             self.env["ir.config_parameter"].with_user(self.salesman).get_param("crm_customer_360.health_threshold")
+
+    def test_the_health_job_and_its_batch_size_cannot_be_called_remotely(self):
+        """_cron_c360_health, _c360_health_batch_size: the nightly job (all companies, the job's
+        setting) runs as its cron's user only; no user's RPC reaches it or what it claims."""
+        for method in ("_cron_c360_health", "_c360_health_batch_size", "_c360_health_todo"):
+            for user in (self.salesman, self.agent, self.accountant):
+                with self.subTest(method=method, user=user.login), self.assertRaises(AccessError):
+                    call_kw(self.env["res.partner"].with_user(user), method, [], {})
+        self.assertFalse(self.acme.c360_health_date)

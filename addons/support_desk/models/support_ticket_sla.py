@@ -20,6 +20,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from odoo.addons.suite_batch_job import batch
+
 from ..engine.clock import ContinuousTimeline
 from .support_sla import METRICS
 
@@ -34,6 +36,8 @@ SLA_STATES = [
 HOUR = 3600.0
 # a target reached within a second of its deadline is met (timestamps are stored to the microsecond)
 TOLERANCE = 1.0
+# lines a batch of the periodic check (system parameter support_desk.sla_check_batch_size)
+CHECK_BATCH = 500
 
 
 class SupportTicketSla(models.Model):
@@ -252,18 +256,28 @@ class SupportTicketSla(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
+    def _due_condition(self, kind, now):
+        """The lines due for ``kind`` at ``now``, on the check's partial indexes.
+
+        A line past its deadline is a breach, not a warning: the two conditions never hold for
+        the same line, so that what is left is their two counts added up.
+        """
+        if kind == "breach":
+            return SQL("state = 'ongoing' AND deadline <= %s", now)
+        return SQL(
+            "state = 'ongoing' AND warned IS NOT TRUE AND date_warning <= %s AND (deadline > %s OR deadline IS NULL)",
+            now,
+            now,
+        )
+
+    @api.model
     def _due_ids(self, kind, now, limit):
         """Lines due for ``kind`` ("breach" or "warning"), locked; lines another worker holds are skipped."""
-        if kind == "breach":
-            condition = SQL("state = 'ongoing' AND deadline <= %s", now)
-            order = SQL("deadline")
-        else:
-            condition = SQL("state = 'ongoing' AND warned IS NOT TRUE AND date_warning <= %s", now)
-            order = SQL("date_warning")
+        order = SQL("deadline") if kind == "breach" else SQL("date_warning")
         self.env.cr.execute(
             SQL(
                 "SELECT id FROM support_ticket_sla WHERE %s ORDER BY %s LIMIT %s FOR UPDATE SKIP LOCKED",
-                condition,
+                self._due_condition(kind, now),
                 order,
                 limit,
             )
@@ -271,36 +285,79 @@ class SupportTicketSla(models.Model):
         return [row[0] for row in self.env.cr.fetchall()]
 
     @api.model
-    def _cron_check(self, batch_size=500, commit=True):
-        """Fail the lines past their deadline (and escalate), then warn the lines near it.
-
-        Returns how many lines were handled. Each batch is committed (inside the cron job with
-        its progress), so that a crash or a timeout resumes where it stopped.
-        """
-        now = fields.Datetime.now()
-        handled = 0
-        for kind in ("breach", "warning"):
-            while True:
-                self.env.flush_all()
-                ids = self._due_ids(kind, now, batch_size)
-                if not ids:
-                    break
-                lines = self.browse(ids)
-                if kind == "breach":
-                    lines._breach(now)
-                else:
-                    lines._warn(now)
-                handled += len(ids)
-                if commit and not self._commit_batch(len(ids)):
-                    return handled
-        return handled
+    def _due_count(self, now):
+        """How many lines are still due at ``now``, breaches and warnings: one query."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT (SELECT count(*) FROM support_ticket_sla WHERE %s) + "
+                "(SELECT count(*) FROM support_ticket_sla WHERE %s)",
+                self._due_condition("breach", now),
+                self._due_condition("warning", now),
+            )
+        )
+        return self.env.cr.fetchone()[0]
 
     @api.model
-    def _commit_batch(self, processed):
-        if self.env.context.get("cron_id"):
-            return self.env["ir.cron"]._commit_progress(processed)
-        self.env.cr.commit()  # pylint: disable=invalid-commit
-        return True
+    def _check_batch_size(self):
+        # sudo: a technical setting of the check (lines a batch), read, never shown
+        value = self.env["ir.config_parameter"].sudo().get_param("support_desk.sla_check_batch_size")
+        try:
+            return max(int(value), 1) if value else CHECK_BATCH
+        except ValueError:
+            return CHECK_BATCH
+
+    @api.model
+    def _cron_check(self, batch_size=None, commit=True):
+        """Fail the lines past their deadline (and escalate), then warn the lines near it.
+
+        A job of the suite's pattern (``suite_batch_job``): each batch claims the due lines,
+        breaches first, then warnings, and is committed with the cron's progress and what is
+        still due, so that a call that runs out of time leaves the rest to the next call. The
+        moment the lines are due at is the call's start, the same for every batch.
+
+        :param batch_size: lines a batch; by default the system parameter
+            ``support_desk.sla_check_batch_size`` (500)
+        :param commit: ``False`` inside a caller's transaction (tests, demo data): run to the end
+        :return: how many lines were handled
+        """
+        now = fields.Datetime.now()
+        claimed = {}
+
+        def claim(limit):
+            # (kind, line id): a line warned in a call may still breach later in the same call
+            claimed.clear()
+            for kind in ("breach", "warning"):
+                if len(claimed) < limit:
+                    claimed.update((line_id, kind) for line_id in self._due_ids(kind, now, limit - len(claimed)))
+            return [(kind, line_id) for line_id, kind in claimed.items()]
+
+        def late(line):
+            return line.state == "ongoing" and line.deadline and line.deadline <= now
+
+        def at_risk(line):
+            return line.state == "ongoing" and line.date_warning and line.date_warning <= now
+
+        def process(keys):
+            lines = self.browse([line_id for _kind, line_id in keys])
+            breaches = lines.filtered(lambda line: claimed[line.id] == "breach")
+            while breaches:
+                breaches._breach(now)
+                # an escalation that raised a priority refits the ticket's other clocks: a warning
+                # of this batch past its new deadline is breached instead, as a later batch would,
+                # one the new target drops is gone, one no longer at risk is left
+                lines = (lines - breaches).exists()
+                breaches = lines.filtered(late)
+            lines.filtered(at_risk)._warn(now)
+
+        return batch.run(
+            self.env,
+            "Support: SLA check",
+            claim,
+            process,
+            lambda: self._due_count(now),
+            batch_size=batch_size or self._check_batch_size(),
+            commit=commit,
+        )
 
     def _fail(self, now):
         """The deadline passed with the clock running: the line fails for good (and keeps counting)."""

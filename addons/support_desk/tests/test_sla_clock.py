@@ -4,6 +4,8 @@ from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
+from odoo.addons.suite_batch_job.tests.common import call_cron, call_cron_to_end
+
 from .common import SupportCase, at, office_calendars, run_migration
 
 
@@ -423,6 +425,86 @@ class TestSlaCheck(SlaClockCase):
         )
         self.assertIn(ticket, self.env["support.ticket"].search([("sla_breached", "=", True)]))
 
+    def _messages(self, ticket, text):
+        return ticket.message_ids.filtered(lambda message: text in (message.body or ""))
+
+    def test_the_job_claims_a_batch_a_call_and_resumes(self):
+        """The job as ir.cron calls it, its budget spent: one batch a call, breaches first, then
+        warnings, what is left said each time, and every line handled once."""
+        self.env["ir.config_parameter"].set_param("support_desk.sla_check_batch_size", 2)
+        # 24/7: first reply due 2 h after the ticket was opened, warned from 1 h 36
+        opened = [("2026-01-12 08:00", "breach")] * 3 + [("2026-01-12 08:20", "warning")] * 2
+        tickets = {}
+        for moment, kind in opened:
+            ticket = self.run_steps([(moment, "create", None)], team=self.team_always)
+            tickets[ticket] = kind
+        first = {ticket: self.line(ticket, "first_reply") for ticket in tickets}
+        with freeze_time(at("2026-01-12 10:01")):
+            calls = call_cron_to_end(self, "support_desk.ir_cron_sla_check")
+            # (a) each call resumes where the last one stopped, (b) down to nothing left
+            self.assertEqual(calls, [(2, 3), (2, 1), (1, 0)])
+            self.assertEqual(call_cron(self, "support_desk.ir_cron_sla_check"), (0, 0))
+        self.env.invalidate_all()
+        # (c) each line handled once: one breach note and escalation, or one warning
+        for ticket, kind in tickets.items():
+            line = first[ticket]
+            warnings = ticket.activity_ids.filtered(
+                lambda act: act.activity_type_id == self.env.ref("support_desk.mail_activity_type_sla_warning")
+            )
+            if kind == "breach":
+                self.assertEqual((line.state, line.escalated, line.warned), ("failed", True, False))
+                self.assertEqual(len(self._messages(ticket, "SLA breached")), 1)
+                self.assertEqual(ticket.priority, "1", "raised once")
+                self.assertFalse(warnings)
+            else:
+                self.assertEqual((line.state, line.escalated, line.warned), ("ongoing", False, True))
+                self.assertEqual(len(self._messages(ticket, "SLA at risk")), 1)
+                self.assertEqual(len(warnings), 1)
+                self.assertFalse(self._messages(ticket, "SLA breached"))
+
+    def _target(self, metric, priority):
+        return self.policy.target_ids.filtered(lambda target: (target.metric, target.priority) == (metric, priority))
+
+    def _breach_and_warning_in_one_batch(self):
+        """A 24/7 ticket at 10:01: its first reply late (due 10:00), its resolution at risk (from
+        10:00, due 10:30); the escalation raises the priority to medium. One call: ``(done, left)``."""
+        self.policy.escalate_to_leader = False
+        self._target("resolution", "0").hours = 2.5
+        ticket = self.run_steps([("2026-01-12 08:00", "create", None)], team=self.team_always)
+        first, resolution = self.line(ticket, "first_reply"), self.line(ticket, "resolution")
+        self.assertEqual(
+            (resolution.date_warning, resolution.deadline), (at("2026-01-12 10:00"), at("2026-01-12 10:30"))
+        )
+        with freeze_time(at("2026-01-12 10:01")):
+            progress = call_cron(self, "support_desk.ir_cron_sla_check")
+        self.env.invalidate_all()
+        return ticket, first, resolution, progress
+
+    def test_a_warning_its_tickets_breach_makes_late_is_breached_in_the_same_batch(self):
+        """A batch may hold a ticket's breach and its other line's warning: the escalation's shorter
+        target leaves that line past its deadline: it is breached, not warned (as the breaches of a
+        call always come before its warnings)."""
+        self._target("first_reply", "2").priority = "1"
+        self._target("resolution", "2").write({"priority": "1", "hours": 1})
+        ticket, first, resolution, progress = self._breach_and_warning_in_one_batch()
+        self.assertEqual(progress, (2, 0), "one batch: both lines, nothing left")
+        self.assertEqual((first.state, first.escalated), ("failed", True))
+        self.assertEqual((resolution.state, resolution.escalated, resolution.warned), ("failed", True, False))
+        self.assertEqual(resolution.target_hours, 1)
+        self.assertEqual(len(self._messages(ticket, "SLA breached")), 2, "one note per line")
+        self.assertFalse(self._messages(ticket, "SLA at risk"))
+        self.assertEqual(ticket.priority, "2", "one step per breached line")
+
+    def test_a_warning_its_tickets_breach_drops_is_left_alone(self):
+        """The medium priority has no resolution target: the line at risk is removed by the breach of
+        the same batch, and nobody is warned about it."""
+        ticket, first, resolution, progress = self._breach_and_warning_in_one_batch()
+        self.assertEqual(progress, (2, 0))
+        self.assertEqual((first.state, ticket.priority), ("failed", "1"))
+        self.assertFalse(resolution.exists())
+        self.assertEqual(len(self._messages(ticket, "SLA breached")), 1)
+        self.assertFalse(self._messages(ticket, "SLA at risk"))
+
     def test_escalated_priority_refits_running_clocks(self):
         self.policy.target_ids.filtered(lambda target: target.priority == "2").priority = "1"
         ticket = self.run_steps([("2026-01-12 08:00", "create", None), ("2026-01-12 10:01", "check", None)])
@@ -459,6 +541,7 @@ class TestSlaCheck(SlaClockCase):
         tickets = self.env["support.ticket"]
         for _i in range(3):
             tickets |= self.run_steps([("2026-01-12 08:00", "create", None)])
+        self.Line._check_batch_size()  # a system parameter, read once and cached
         self.env.invalidate_all()
         with freeze_time(at("2026-01-12 08:30")):
             with self.assertQueryCount(2):  # the two searches, nothing due

@@ -207,10 +207,12 @@ class TestSudoSafety(SlaClockCase):
                 self.env[model].with_user(planner).search([])
 
     def test_the_engine_jobs_cannot_be_called_remotely(self):
-        """_sla_start_existing (the 1.2 migration's), and the job and refits: not for any user's RPC."""
+        """_sla_start_existing (the 1.2 migration's), and the job (its batch size) and refits: not
+        for any user's RPC."""
         for model, method, args in (
             ("support.ticket", "_sla_start_existing", [at("2026-01-12 08:00")]),
             ("support.ticket.sla", "_cron_check", []),
+            ("support.ticket.sla", "_check_batch_size", []),
             ("support.team", "_sla_refit_for_calendars", [[]]),
         ):
             for user in (self.manager, self.agent, self.portal_user):
