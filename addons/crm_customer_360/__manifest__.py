@@ -1,7 +1,7 @@
 {
     "name": "Customer 360",
     "summary": "One screen per customer: pipeline, orders, deliveries, invoices, tickets and health; KPI dashboards",
-    "version": "19.0.2.0.0",
+    "version": "19.0.2.1.0",
     "category": "Sales/CRM",
     "license": "LGPL-3",
     "author": "CRM Suite Contributors",

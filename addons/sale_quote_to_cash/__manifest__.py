@@ -1,7 +1,7 @@
 {
     "name": "Quote to Cash",
     "summary": "An accepted quotation becomes order, delivery, invoice and matched payment, traced and retryable",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",
     "author": "CRM Suite Contributors",

@@ -1,7 +1,7 @@
 {
     "name": "Support Desk",
     "summary": "Support tickets from email and portal with business-hours SLAs, warnings and escalations",
-    "version": "19.0.1.2.1",
+    "version": "19.0.1.3.0",
     "category": "Services/Support",
     "license": "LGPL-3",
     "author": "CRM Suite Contributors",
