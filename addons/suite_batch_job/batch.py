@@ -27,6 +27,8 @@ import time
 
 import psycopg2.errors
 
+from odoo.tools import SQL
+
 _logger = logging.getLogger(__name__)
 
 # Another server wrote the same rows (or holds a lock the batch needs) between the claim and the
@@ -145,29 +147,42 @@ def run(env, name, claim, process, left, *, batch_size, commit=True, heavy=False
 
 
 class RunState:
-    """Where a job's current run stands, kept in a system parameter and committed with each batch.
+    """Where a job's current run stands, a row of ``ir_config_parameter`` written with the batch.
 
-    ``value`` is ``{}`` when no run is in progress. The job's user needs no access to system
-    parameters: the state is technical and read or written by the job alone.
+    ``value`` is ``{}`` when no run is in progress. The row is read and written in SQL, not
+    through ``get_param``/``set_param``: those clear the registry's caches in every worker at
+    each write, and a job saves its position at every batch. The key is visible in Settings >
+    Technical > System Parameters, where an administrator can delete it to restart a run.
     """
 
     def __init__(self, env, key):
-        # sudo: the job's own bookkeeping (a position and a label), never a user's data
-        self._params = env["ir.config_parameter"].sudo()
+        self.env = env
         self.key = key
 
     @property
     def value(self):
-        raw = self._params.get_param(self.key)
+        self.env.cr.execute(SQL("SELECT value FROM ir_config_parameter WHERE key = %s", self.key))
+        row = self.env.cr.fetchone()
         try:
-            value = json.loads(raw) if raw else {}
+            value = json.loads(row[0]) if row and row[0] else {}
         except ValueError:
-            _logger.warning("%s holds %r, not a run state: starting a new run", self.key, raw)
+            _logger.warning("%s holds %r, not a run state: starting a new run", self.key, row[0])
             return {}
         return value if isinstance(value, dict) else {}
 
     def save(self, **values):
-        self._params.set_param(self.key, json.dumps({**self.value, **values}, sort_keys=True))
+        text = json.dumps({**self.value, **values}, sort_keys=True)
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO ir_config_parameter (key, value, create_uid, write_uid, create_date, write_date)
+                   VALUES (%(key)s, %(value)s, %(uid)s, %(uid)s, now() at time zone 'UTC', now() at time zone 'UTC')
+                   ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, write_uid = EXCLUDED.write_uid,
+                                                   write_date = EXCLUDED.write_date""",
+                key=self.key,
+                value=text,
+                uid=self.env.uid,
+            )
+        )
 
     def clear(self):
-        self._params.set_param(self.key, False)
+        self.env.cr.execute(SQL("DELETE FROM ir_config_parameter WHERE key = %s", self.key))
