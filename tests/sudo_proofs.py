@@ -62,8 +62,8 @@ SUDO_PROOFS = {
     "crm_lead_scoring/models/crm_lead.py::CrmLead._scoring_rescore": (
         "addons/crm_lead_scoring/tests/test_sudo_safety.py::TestSudoSafetyScoring::test_a_salesperson_edit_rescores_their_own_lead_with_the_managers_configuration"
     ),
-    # private: the daily rescoring is no user's RPC
-    "crm_lead_scoring/models/crm_lead.py::CrmLead._scoring_rescore_all": (
+    # private: the scoring jobs' batch size, a number from a system parameter (refused over RPC)
+    "crm_lead_scoring/models/crm_lead.py::CrmLead._scoring_batch_size": (
         "addons/crm_lead_scoring/tests/test_sudo_safety.py::TestSudoSafetyJobs::test_the_training_and_rescoring_jobs_are_beyond_a_salespersons_reach"
     ),
     # a salesperson's edit applies this company's rules, never another company's
@@ -113,6 +113,11 @@ SUDO_PROOFS = {
     # the runner's confirmation needs the superuser: a client's forged runner context is refused
     "sale_quote_to_cash/models/sale_order.py::SaleOrder._q2c_step_confirm": (
         "addons/sale_quote_to_cash/tests/test_walkarounds.py::TestQuoteToCashNoWalkAround::test_a_forged_runner_context_is_not_the_runner"
+    ),
+    # a cashier who may read none of the orders queues the paying orders of the payment's customer
+    # only; they read nothing from them and still write none of the chain's fields
+    "sale_quote_to_cash/models/sale_order.py::SaleOrder._q2c_on_payments_posted": (
+        "addons/sale_quote_to_cash/tests/test_security.py::TestQuoteToCashSecurity::test_a_cashier_posting_a_transfer_wakes_the_customers_orders_without_reading_them"
     ),
     # a salesperson wakes the runner; the runner still holds what the checks hold
     "sale_quote_to_cash/models/sale_order.py::SaleOrder._q2c_trigger": (
@@ -197,5 +202,13 @@ SUDO_PROOFS = {
     # an agent's ticket gets its warning dates from settings the agent may not read
     "support_desk/models/support_ticket_sla.py::SupportTicketSla._warning_settings": (
         "addons/support_desk/tests/test_sudo_safety.py::TestSudoSafety::test_an_agent_opening_and_editing_a_ticket_runs_the_clocks_without_their_rights"
+    ),
+    # the SLA check's batch size, a technical parameter read by the job alone (refused over RPC)
+    "support_desk/models/support_ticket_sla.py::SupportTicketSla._check_batch_size": (
+        "addons/support_desk/tests/test_sudo_safety.py::TestSudoSafety::test_the_engine_jobs_cannot_be_called_remotely"
+    ),
+    # the health job's batch size, a technical parameter read by the job alone (refused over RPC)
+    "crm_customer_360/models/res_partner.py::ResPartner._c360_health_batch_size": (
+        "addons/crm_customer_360/tests/test_sudo_safety.py::TestSudoSafety::test_the_health_job_and_its_batch_size_cannot_be_called_remotely"
     ),
 }

@@ -1,14 +1,14 @@
 {
     "name": "CRM Lead Scoring",
     "summary": "Lead scores that learn from won and lost history, explain themselves and act on thresholds",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "category": "Sales/CRM",
     "license": "LGPL-3",
     "author": "CRM Suite Contributors",
     "website": "https://github.com/crm-suite/crm-suite",
     "development_status": "Alpha",
     "maintainers": ["crm-suite"],
-    "depends": ["crm"],
+    "depends": ["crm", "suite_batch_job"],
     "external_dependencies": {"python": ["scikit-learn", "numpy"]},
     "data": [
         "security/ir.model.access.csv",

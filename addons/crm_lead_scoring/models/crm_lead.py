@@ -7,8 +7,9 @@ from markupsafe import Markup, escape
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.fields import Domain
-from odoo.modules import module as odoo_module
 from odoo.tools import SQL, ormcache, split_every
+
+from odoo.addons.suite_batch_job import batch
 
 from ..engine import blend, features, rules
 from ..engine import model as learning
@@ -40,6 +41,12 @@ FREE_MAIL_DOMAINS = frozenset(
     "wanadoo.fr proton.me protonmail.com mail.com yandex.com".split()
 )
 BATCH = 2000
+# leads per batch of the scoring jobs (about a second of work); the system parameter overrides it
+JOB_BATCH = 1000
+BATCH_SIZE_PARAM = "crm_lead_scoring.batch_size"
+# the rescoring pass's position and reason, kept between the calls of its job
+RESCORE_STATE = "crm_lead_scoring.rescore"
+RESCORE_REASONS = ("rescore", "model")
 # the scoring job's wake-up, once per transaction, in the cursor's post-commit data
 WAKE_KEY = "crm_lead_scoring.wake"
 SCORE_FIELDS = [
@@ -599,75 +606,213 @@ class CrmLead(models.Model):
         for chunk in split_every(BATCH, ids):
             self.browse(chunk)._scoring_score_batch(list(chunk), reason)
 
-    @api.model
-    def _scoring_rescore_all(self, companies=None, reason="rescore", commit=None):
-        """Rescore every open lead, batch by batch, committing each batch outside tests.
+    # ------------------------------------------------------------------
+    # Scoring: the jobs (the suite's batch-job pattern, suite_batch_job)
+    # ------------------------------------------------------------------
 
-        With ``reason="rescore"`` (the daily job) a lead whose score, grade and scorer are
-        unchanged keeps its row as is: its explanation is not even put in words.
+    @api.model
+    def _scoring_batch_size(self):
+        """Leads per batch of the scoring jobs: about a second of work, so that the ten calls Odoo
+        makes in a cron run stay far below the cron worker's time limit.
+
+        ``crm_lead_scoring.batch_size`` (a system parameter) sets it; the tests make it small.
         """
-        if commit is None:
-            commit = not odoo_module.current_test
-        domain = [("won_status", "=", "pending")]
-        if companies:
-            domain.append(("company_id", "in", companies.ids))
-        # sudo: the periodic rescoring covers every open lead, whoever owns it
-        ids = self.sudo()._search(domain, order="id").get_result_ids()
-        done = 0
-        for chunk in split_every(BATCH, ids):
-            done += self._scoring_score_batch(list(chunk), reason)
-            if commit and not self._scoring_commit(len(chunk), len(ids) - done):
-                break
-        return done
+        # sudo: a technical parameter of this addon, read by its jobs (no RPC), only a number
+        value = self.env["ir.config_parameter"].sudo().get_param(BATCH_SIZE_PARAM)
+        try:
+            size = int(value)  # no parameter: False, which is 0
+        except (TypeError, ValueError):
+            return JOB_BATCH
+        return size if size > 0 else JOB_BATCH
 
     @api.model
-    def _cron_score_pending(self, commit=None):
-        """Score the leads created or changed since the last run, claiming them so that several
-        servers share the work."""
-        if commit is None:
-            commit = not odoo_module.current_test
-        self.env.flush_all()
-        done = 0
-        while True:
+    def _cron_score_pending(self, commit=True):
+        """Score the leads created or changed since they were last scored (``score_pending``).
+
+        Claimed oldest first with ``FOR UPDATE SKIP LOCKED``, so that several servers share the
+        queue; scoring a lead takes it out of the queue, so the next call resumes with what is
+        left. A lead someone is editing is left for its writer's commit to queue again.
+
+        :param commit: ``False`` inside a caller's transaction (tests): the whole queue, nothing committed
+        :return: how many leads left the queue
+        """
+        unscored = {}
+
+        def claim(limit):
             self.env.cr.execute(
                 SQL(
                     """SELECT id, score_grade IS NULL FROM crm_lead WHERE score_pending
                         ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
-                    BATCH,
+                    limit,
                 )
             )
             rows = self.env.cr.fetchall()
-            if not rows:
-                break
-            ids = [row[0] for row in rows]
+            unscored.update(rows)
+            return [lead_id for lead_id, _unscored in rows]
+
+        def process(ids):
             # closed leads need no score: they only leave the queue
             self.env.cr.execute(
-                SQL("UPDATE crm_lead SET score_pending = false WHERE id = ANY(%s) AND won_status <> 'pending'", ids)
+                SQL(
+                    """UPDATE crm_lead SET score_pending = false
+                        WHERE id = ANY(%s) AND won_status IS DISTINCT FROM 'pending'""",
+                    ids,
+                )
             )
             # never scored: a new lead; else one whose facts were changed since its last score
-            created = [lead_id for lead_id, unscored in rows if unscored]
-            updated = [lead_id for lead_id, unscored in rows if not unscored]
-            for batch, reason in ((created, "create"), (updated, "update")):
-                if batch:
-                    self._scoring_score_batch(batch, reason)
-            done += len(ids)
-            if commit and not self._scoring_commit(len(ids)):
-                break
+            created = [lead_id for lead_id in ids if unscored[lead_id]]
+            updated = [lead_id for lead_id in ids if not unscored[lead_id]]
+            for lead_ids, reason in ((created, "create"), (updated, "update")):
+                if lead_ids:
+                    self._scoring_score_batch(lead_ids, reason)
+
+        def left():
+            self.env.cr.execute("SELECT count(*) FROM crm_lead WHERE score_pending")
+            return self.env.cr.fetchone()[0]
+
+        done = batch.run(
+            self.env,
+            "Lead scoring: new and changed leads",
+            claim,
+            process,
+            left,
+            batch_size=self._scoring_batch_size(),
+            commit=commit,
+        )
         self.invalidate_model(["score_pending"])
         return done
 
-    def _scoring_commit(self, processed, remaining=None):
-        """Commit a batch; inside a cron job, report progress (the job reruns at once if time ran out)."""
-        if self.env.context.get("cron_id"):
-            return self.env["ir.cron"]._commit_progress(processed, remaining=remaining)
-        # each batch is kept even if a later one fails: the job resumes where it stopped
-        self.env.cr.commit()  # pylint: disable=invalid-commit
-        return True
+    @api.model
+    def _cron_rescore(self, commit=True):
+        """Daily: engagement decays and new facts arrive even when nobody edits a lead.
+
+        One pass over the open leads in id order that resumes where the last call stopped: its
+        position and its reason (``rescore``, or ``model`` when the training asked for it, see
+        :meth:`_scoring_start_rescoring`) are kept in a :class:`~odoo.addons.suite_batch_job.batch.RunState`,
+        committed with each batch and cleared at the end of the pass, so that the next daily run
+        starts again from the first lead.
+
+        :param commit: ``False`` inside a caller's transaction (tests): the whole pass, nothing committed
+        :return: how many leads were handed to scoring
+        """
+        return self._scoring_rescore_pass(batch.RunState(self.env, RESCORE_STATE), "rescore", None, commit)
 
     @api.model
-    def _cron_rescore(self):
-        """Daily: engagement decays and new facts arrive even when nobody edits a lead."""
-        self._scoring_rescore_all(reason="rescore")
+    def _scoring_rescore_all(self, companies=None, reason="rescore", commit=True):
+        """Rescore every open lead (of ``companies``) now, batch by batch: one pass to its end.
+
+        For a caller's own transaction (``commit=False``) or a script (``commit=True``: each batch
+        committed). It keeps no position: a cron must use :meth:`_cron_rescore` (or start its
+        pass with :meth:`_scoring_start_rescoring`), which resumes after a spent budget.
+
+        With ``reason="rescore"`` (the daily job) or ``"model"`` a lead whose score, grade and scorer
+        are unchanged keeps its row as is: its explanation is not even put in words.
+        """
+        return self._scoring_rescore_pass(None, reason, companies.ids if companies else None, commit)
+
+    @api.model
+    def _scoring_start_rescoring(self, reason="model"):
+        """Start the rescoring pass again from the first open lead, with ``reason``, and wake its job.
+
+        The training calls it once new models are in use: the scores follow within minutes,
+        through the resumable job, instead of inside the training's call.
+        """
+        batch.RunState(self.env, RESCORE_STATE).save(position=0, reason=reason)
+        cron = self.env.ref("crm_lead_scoring.ir_cron_scoring_rescore", raise_if_not_found=False)
+        if cron:
+            cron._trigger()
+
+    def _scoring_rescore_pass(self, state, reason, company_ids, commit):
+        """One call of a pass over the open leads, in id order, from the pass's position.
+
+        :param state: the pass's ``RunState`` (the cron's: the pass resumes in the next call), or
+            ``None`` (the pass starts from the first lead and keeps its position in memory)
+        :param reason: the pass's reason when the state names none
+        :param company_ids: only the open leads of these companies (``None``: all of them)
+        """
+        # the pass as this call knows it: "known" is the state as this call last read or wrote it,
+        # "over" says that the pass ended in this call
+        run = {"position": 0, "reason": reason, "known": None, "over": False, "left": None}
+
+        def end_pass():
+            if state is not None:
+                state.clear()
+            self.env.flush_all()
+            run.update(over=True, left=0)
+
+        def claim(limit):
+            if run["over"]:
+                return []
+            if state is not None:
+                value = state.value
+                if run["known"] is not None and value != run["known"]:
+                    # someone started the pass again meanwhile (the training, for its new models):
+                    # that pass goes on from the next call, which its trigger asks for
+                    run.update(over=True, left=0)
+                    return []
+                position = value.get("position")
+                run["known"] = value
+                run["position"] = position if isinstance(position, int) and position > 0 else 0
+                run["reason"] = value["reason"] if value.get("reason") in RESCORE_REASONS else reason
+            ids = self._scoring_claim_open(run["position"], limit, company_ids)
+            if not ids:
+                # nothing after the position, or only leads being edited (their writer's commit
+                # queues them): the pass is over, the next one starts from the first lead
+                end_pass()
+            return ids
+
+        def process(ids):
+            self._scoring_score_batch(ids, run["reason"])
+            # leads skipped because someone is editing them are passed over too, not counted as left
+            position = max(ids)
+            more = self._scoring_count_open(position, company_ids)
+            if not more:
+                end_pass()
+                return
+            if state is not None:
+                state.save(position=position, reason=run["reason"])
+            # a write conflict on the state is this batch's: raised here, before the pass moves on
+            self.env.flush_all()
+            run.update(position=position, left=more, known=state.value if state is not None else None)
+
+        def left():
+            if run["left"] is None:
+                run["left"] = self._scoring_count_open(run["position"], company_ids)
+            return run["left"]
+
+        return batch.run(
+            self.env,
+            "Lead scoring: rescoring open leads",
+            claim,
+            process,
+            left,
+            batch_size=self._scoring_batch_size(),
+            commit=commit,
+        )
+
+    def _scoring_open_leads_query(self, position, company_ids):
+        condition = SQL("active AND won_status = 'pending' AND id > %s", position)
+        if company_ids is not None:
+            condition = SQL("%s AND company_id = ANY(%s)", condition, list(company_ids))
+        return condition
+
+    def _scoring_claim_open(self, position, limit, company_ids=None):
+        """Ids of the open leads after ``position``, oldest first, locked; those being edited are skipped."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM crm_lead WHERE %s ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+                self._scoring_open_leads_query(position, company_ids),
+                limit,
+            )
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def _scoring_count_open(self, position, company_ids=None):
+        """How many open leads come after ``position``: what the pass still has to score."""
+        self.env.cr.execute(
+            SQL("SELECT count(*) FROM crm_lead WHERE %s", self._scoring_open_leads_query(position, company_ids))
+        )
+        return self.env.cr.fetchone()[0]
 
     def _scoring_score_batch(self, ids, reason):
         """Score the open leads among ``ids``; return how many were scored (changed or not)."""
@@ -677,7 +822,9 @@ class CrmLead(models.Model):
         ids = [i for i in ids if i in before]
         if not ids:
             return 0
-        results = self._scoring_compute(ids, now, unchanged_from=before if reason == "rescore" else None)
+        # a pass over every open lead leaves alone those whose score and scorer stay the same
+        unchanged_from = before if reason in RESCORE_REASONS else None
+        results = self._scoring_compute(ids, now, unchanged_from=unchanged_from)
         self._scoring_store(results, before, reason, now)
         return len(ids)
 

@@ -7,13 +7,25 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from odoo.addons.suite_batch_job import batch
+
 from ..engine import model as learning
 
 _logger = logging.getLogger(__name__)
 
+# the training pass's progress (the scopes trained, the new models in use), kept between calls
+TRAIN_STATE = "crm_lead_scoring.train"
+# the last unit of a training pass: clear its state, hand the new models to the rescoring
+CLOSE_PASS = "close"
+
 # A new model must not be worse than the one in use by more than this AUC. The one in use
 # has seen part of the new holdout when it learned, which flatters it by about this much.
 AUC_TOLERANCE = 0.02
+
+
+def _scope_key(company, team=None):
+    """A scope of the training, as the training pass records it."""
+    return f"{company.id}-{team.id if team else 0}"
 
 
 def _rows(value):
@@ -135,22 +147,101 @@ class CrmLeadScoringModel(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _cron_train(self):
-        """Retrain every scope with enough history; scores follow."""
+    def _cron_train(self, commit=True):
+        """Weekly: retrain every scope with enough history, one scope per claim; scores follow.
+
+        The units of the job are the scopes (a company, or one of its teams) with enough won and
+        lost leads, then one last unit that closes the pass. The scopes trained so far and how
+        many new models went into use are kept in a :class:`~odoo.addons.suite_batch_job.batch.RunState`,
+        so that each call resumes with the next scope and no scope is trained twice in a pass.
+        Training one scope may take longer than a cron run's budget: the job is ``heavy`` (a call
+        made after the run's budget is spent trains nothing, Odoo starts a new run).
+
+        Closing the pass clears the state and, when a new model went into use, starts the
+        rescoring pass with the reason ``model`` and wakes its job: the scores follow within
+        minutes, through the resumable rescoring job, not inside the training's call.
+
+        :param commit: ``False`` inside a caller's transaction (tests): the whole pass, nothing committed
+        :return: how many units (scopes, and the closing one) were handled
+        """
         # sudo: the training job (private: no RPC) learns in every company that has closed leads,
         # whichever its user may read; only models and scores come out of it
         groups = (
             self.env["crm.lead"]
             .sudo()
             .with_context(active_test=False)
-            ._read_group([("won_status", "in", ("won", "lost"))], ["company_id"])
+            ._read_group(
+                [("won_status", "in", ("won", "lost")), ("company_id", "!=", False)], ["company_id"], ["__count"]
+            )
         )
-        companies = self.env["res.company"].browse(company.id for (company,) in groups if company)
-        trained = self.browse()
-        for company in companies:
-            trained |= self._train_company(company)
-        if trained:
-            self.env["crm.lead"]._scoring_rescore_all(trained.company_id, reason="model")
+        scopes = {}
+        for company, count in sorted(groups, key=lambda group: group[0].id):
+            if count >= company.scoring_min_closed_leads:
+                scopes[_scope_key(company)] = (company, self.env["crm.team"])
+            for team in self._teams_with_history(company).sorted("id"):
+                scopes[_scope_key(company, team)] = (company, team)
+        state = batch.RunState(self.env, TRAIN_STATE)
+        run = {"over": False}
+
+        def todo():
+            value = state.value
+            trained = set(value.get("trained") or ())
+            keys = [key for key in scopes if key not in trained]
+            # a pass under way (or about to start) ends with the unit that closes it
+            return [*keys, CLOSE_PASS] if keys or value else []
+
+        def claim(limit):
+            return [] if run["over"] else todo()[:limit]
+
+        def process(keys):
+            value = state.value
+            trained, models = list(value.get("trained") or ()), int(value.get("models") or 0)
+            for key in keys:
+                if key == CLOSE_PASS:
+                    state.clear()
+                    if models:
+                        self.env["crm.lead"]._scoring_start_rescoring(reason="model")
+                    run["closing"] = True
+                    continue
+                company, team = scopes[key]
+                models += self._train_scope_isolated(company, team).state == "active"
+                trained.append(key)
+                state.save(trained=trained, models=models)
+            # a write conflict is this batch's: raised here, before the pass moves on in memory
+            self.env.flush_all()
+            run["over"] = run.pop("closing", False)
+
+        def left():
+            return 0 if run["over"] else len(todo())
+
+        return batch.run(
+            self.env,
+            "Lead scoring: training",
+            claim,
+            process,
+            left,
+            batch_size=1,
+            commit=commit,
+            heavy=True,
+        )
+
+    def _train_scope_isolated(self, company, team):
+        """Train one scope of the job; a failure is logged and leaves the scope for the next pass.
+
+        The other scopes are still trained: one scope whose data breaks the learning must not
+        stop the job (it would be claimed again and again).
+        """
+        closed = self.env["crm.lead"]._scoring_closed_lead_ids(company, team)
+        if len(closed) < company.scoring_min_closed_leads:
+            return self.browse()
+        try:
+            with self.env.cr.savepoint():
+                return self._train_scope(company, team, closed)
+        except batch.CONFLICTS:
+            raise
+        except Exception:
+            _logger.exception("Lead scoring: training failed for %s / %s", company.name, team.name or "-")
+            return self.browse()
 
     def _train_company(self, company, seed=0):
         Lead = self.env["crm.lead"].with_company(company)

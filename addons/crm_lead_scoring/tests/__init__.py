@@ -5,3 +5,4 @@ from . import test_training
 from . import test_security
 from . import test_tour
 from . import test_sudo_safety
+from . import test_jobs

@@ -80,7 +80,7 @@ class TestRuleScoring(ScoringCase):
         with freeze_time(start + timedelta(days=1)):
             # a change the write() override did not see (an import in SQL): the daily rescoring catches it
             self.env.cr.execute("UPDATE crm_lead SET source_id = %s WHERE id = %s", [self.source_web.id, lead.id])
-            self.env["crm.lead"]._scoring_rescore_all(reason="rescore")
+            self.env["crm.lead"]._scoring_rescore_all(reason="rescore", commit=False)
         self.assertEqual(lead.score, 55)
         self.assertEqual(lead.score_date, start + timedelta(days=1))
         self.assertEqual((lead.probability, lead.prorated_revenue), (55, 11000), "the amounts follow the score")
@@ -97,7 +97,7 @@ class TestRuleScoring(ScoringCase):
     def test_daily_rescoring_keeps_the_explanation_of_an_unchanged_score(self):
         lead = self._lead(expected_revenue=20000)
         self.rule_revenue.name = "Large deal"  # the words change, not the points
-        self.env["crm.lead"]._scoring_rescore_all(reason="rescore")
+        self.env["crm.lead"]._scoring_rescore_all(reason="rescore", commit=False)
         self.assertEqual([f["label"] for f in lead.score_explanation], ["Big deal"], "same score: row left as is")
         lead.action_scoring_recompute()
         self.assertEqual([f["label"] for f in lead.score_explanation], ["Large deal"], "on request: explained anew")
@@ -257,21 +257,21 @@ class TestScoringJob(ScoringCase):
         with self.enter_registry_test_mode():
             wake()
         self.assertEqual(self._triggers(), triggers_before + 1)
-        self.assertEqual(self.env["crm.lead"]._cron_score_pending(), 3)
+        self.assertEqual(self.env["crm.lead"]._cron_score_pending(commit=False), 3)
         self.assertEqual(leads.mapped("score_pending"), [False, False])
         self.assertEqual(leads.mapped("score"), [30, 0])
         self.assertEqual(leads[0].score_history_ids.reason, "create")
-        self.assertEqual(self.env["crm.lead"]._cron_score_pending(), 0, "nothing left in the queue")
+        self.assertEqual(self.env["crm.lead"]._cron_score_pending(commit=False), 0, "nothing left in the queue")
 
     def test_write_of_a_scoring_fact_queues_the_lead(self):
         lead = self.env["crm.lead"].with_context(crm_lead_scoring_sync=False).create({"name": "Queued"})
-        self.env["crm.lead"]._cron_score_pending()
+        self.env["crm.lead"]._cron_score_pending(commit=False)
         lead.description = "Called, will call back"
         self.assertFalse(lead.score_pending, "a field the score does not read: nothing to do")
         lead.expected_revenue = 20000
         self.assertTrue(lead.score_pending)
         self.assertEqual(lead.score, 0, "scored by the job, not in the writer's request")
-        self.assertEqual(self.env["crm.lead"]._cron_score_pending(), 1)
+        self.assertEqual(self.env["crm.lead"]._cron_score_pending(commit=False), 1)
         self.assertEqual(lead.score, 30)
         self.assertEqual(lead.score_history_ids.mapped("reason"), ["update", "create"])
 
@@ -317,7 +317,7 @@ class TestScoringJob(ScoringCase):
         )
         lead.action_set_lost(lost_reason_id=self.lost_reason.id)
         self.assertEqual(lead.won_status, "lost")
-        self.assertEqual(self.env["crm.lead"]._cron_score_pending(), 1)
+        self.assertEqual(self.env["crm.lead"]._cron_score_pending(commit=False), 1)
         self.assertFalse(lead.score_pending)
         self.assertFalse(lead.score_grade)
 

@@ -126,13 +126,16 @@ class TestSudoSafetyJobs(ScoringCase):
             self.threshold.with_user(self.salesman).write({"assign_user_id": self.salesman.id})
 
     def test_the_training_and_rescoring_jobs_are_beyond_a_salespersons_reach(self):
-        """_cron_train, _scoring_closed_lead_ids, _scoring_rescore_all, _has_enough_history."""
+        """_cron_train, _scoring_closed_lead_ids, _scoring_batch_size, _has_enough_history."""
         for model, method, args in (
             ("crm.lead.scoring.model", "_cron_train", []),
             ("crm.lead.scoring.model", "_has_enough_history", [self.company.id]),
             ("crm.lead", "_scoring_closed_lead_ids", [self.company.id]),
             ("crm.lead", "_scoring_rescore_all", []),
+            ("crm.lead", "_scoring_start_rescoring", []),
+            ("crm.lead", "_scoring_batch_size", []),
             ("crm.lead", "_cron_rescore", []),
+            ("crm.lead", "_cron_score_pending", []),
         ):
             for user in (self.salesman, self.manager):
                 with self.subTest(method=method, user=user.login), self.assertRaises(AccessError):

@@ -5,9 +5,10 @@ import numpy as np
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from odoo.addons.suite_batch_job import batch
+
 from ..engine import metrics
 from ..engine import model as learning
-from ..models import crm_lead as crm_lead_module
 from .common import ScoringCase
 
 
@@ -66,24 +67,24 @@ class TestTraining(ScoringCase):
 
     def test_train_now_asks_the_training_job_and_commits_nothing(self):
         cron = self.env.ref("crm_lead_scoring.ir_cron_scoring_train")
+        rescore_cron = self.env.ref("crm_lead_scoring.ir_cron_scoring_rescore")
         Trigger = self.env["ir.cron.trigger"]
-        before = Trigger.search([("cron_id", "=", cron.id)])
+        before = Trigger.search([("cron_id", "in", (cron | rescore_cron).ids)])
 
         def commit():
             raise AssertionError("the button committed inside the request")
 
-        # outside tests the rescoring commits batch by batch: the button must not even get there
-        with (
-            patch.object(crm_lead_module.odoo_module, "current_test", False),
-            patch.object(self.env.cr, "commit", commit),
-        ):
+        # training and rescoring commit batch by batch: the button must not even get there
+        with patch.object(self.env.cr, "commit", commit):
             action = self.Model.with_user(self.manager).action_train_now()
         self.assertEqual(action["tag"], "display_notification")
-        self.assertTrue(Trigger.search([("cron_id", "=", cron.id)]) - before, "the training job is triggered")
+        self.assertEqual((Trigger.search([("cron_id", "in", (cron | rescore_cron).ids)]) - before).cron_id, cron)
         self.assertFalse(self.Model.search([("state", "=", "active")]), "nothing trained in the request")
-        # the job itself trains the company's models
-        self.Model._cron_train()
+        # the job itself trains the company's models, then hands the scores to the rescoring job
+        self.Model._cron_train(commit=False)
         self.assertTrue(self.Model.search([("company_id", "=", self.company.id), ("state", "=", "active")]))
+        self.assertEqual(batch.RunState(self.env, "crm_lead_scoring.rescore").value, {"position": 0, "reason": "model"})
+        self.assertTrue(Trigger.search([("cron_id", "=", rescore_cron.id)]) - before, "the rescoring job is woken")
 
     def test_model_beats_a_constant_on_its_holdout(self):
         model = self.Model._train_company(self.company).filtered(lambda m: not m.team_id)
