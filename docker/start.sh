@@ -22,7 +22,7 @@
 set -eu
 
 DB=crm_suite_demo
-MODULES=crm_lead_scoring,support_desk,sale_quote_to_cash,crm_customer_360
+MODULES=suite_batch_job,crm_lead_scoring,support_desk,sale_quote_to_cash,crm_customer_360
 ADDONS_PATH=/mnt/extra-addons
 DATA_DIR=/var/lib/odoo
 TOOLS_DIR=/mnt/suite-tools
