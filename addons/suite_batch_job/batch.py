@@ -73,7 +73,9 @@ def run(env, name, claim, process, left, *, batch_size, commit=True, heavy=False
     :param claim: ``claim(limit) -> ids``: rows still needing the work, locked
         ``FOR UPDATE SKIP LOCKED``, at most ``limit``
     :param process: ``process(ids)`` does the work; afterwards these rows leave the claim's
-        condition (a row claimed twice in one call raises :class:`ClaimedTwice`)
+        condition. A row claimed again after this call committed it was queued again by
+        another transaction meanwhile: the call stops there and leaves it to the next call.
+        In one transaction (``commit=False``) that cannot happen: :class:`ClaimedTwice` is raised.
     :param left: ``left() -> int``: how many rows still match the condition, reported to Odoo
         as ``remaining``
     :param batch_size: rows per claim; a batch should take about a second, so that the ten
@@ -108,7 +110,20 @@ def run(env, name, claim, process, left, *, batch_size, commit=True, heavy=False
             if not ids:
                 break
             if twice := seen.intersection(ids):
-                raise ClaimedTwice(f"{name}: rows {sorted(twice)[:10]} claimed again after being processed")
+                if not commit:
+                    # one transaction: nobody else can have queued them again, process() left them
+                    raise ClaimedTwice(f"{name}: rows {sorted(twice)[:10]} claimed again after being processed")
+                # handled and committed by this call, then queued again by another transaction
+                # (a payment for an order just handled): new work, for the next call
+                remaining = left()
+                cron._commit_progress(0, remaining=remaining)
+                _logger.info(
+                    "%s: rows %s came back after this call handled them; %s left for the next call",
+                    name,
+                    sorted(twice)[:10],
+                    remaining,
+                )
+                return done
             process(ids)
             env.flush_all()
         except CONFLICTS as error:
@@ -128,6 +143,9 @@ def run(env, name, claim, process, left, *, batch_size, commit=True, heavy=False
                     remaining,
                 )
                 return done
+            _logger.info(
+                "%s: write conflict with another transaction (%s), the batch is taken again", name, error.pgcode
+            )
             time.sleep(random.uniform(0.05, 0.2) * conflicts)
             continue
         conflicts = 0

@@ -580,8 +580,11 @@ class SaleOrder(models.Model):
         return handled[0], deferred
 
     @api.model
-    def _q2c_cron(self):
-        """The back cron: wake what waits on documents no hook reported, then run the back phase."""
+    def _q2c_cron(self, commit=True):
+        """The back cron: wake what waits on documents no hook reported, then run the back phase.
+
+        :param commit: ``False`` inside a caller's transaction (tests): nothing committed
+        """
         try:
             with self.env.cr.savepoint():
                 self._q2c_wake()
@@ -589,10 +592,11 @@ class SaleOrder(models.Model):
             # Another transaction wrote one of these orders meanwhile (a payment queued it): the
             # wake is a catch-up, the next call's does it again.
             _logger.info("Quote to cash: the wake met a write conflict (%s), left to the next call", error.pgcode)
-        # Committed apart, so that the first claim starts a transaction of its own: in a snapshot
-        # taken before the wake, a row another server committed since would refuse its lock.
-        self.env["ir.cron"]._commit_progress(0)
-        return self._q2c_run(phase="back")
+        if commit:
+            # Committed apart, so that the first claim starts a transaction of its own: in a
+            # snapshot taken before the wake, a row another server committed since would refuse its lock.
+            self.env["ir.cron"]._commit_progress(0)
+        return self._q2c_run(phase="back", commit=commit)
 
     @api.model
     def _q2c_wake(self):

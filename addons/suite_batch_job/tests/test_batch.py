@@ -100,9 +100,40 @@ class TestBatchJob(TransactionCase):
             done = batch.run(env, "test", claim, self._process(env, clear=False), self._left(env), batch_size=10)
             self.assertEqual((done, progress.done, progress.remaining), (2, 2, 0))
 
-    def test_a_row_claimed_twice_stops_the_job(self):
+    def test_a_row_process_leaves_in_the_condition_is_a_bug_in_one_transaction(self):
+        env = self.env
         with self.assertRaises(batch.ClaimedTwice):
-            self._call(end_time=time.monotonic() + 600, clear=False)
+            batch.run(
+                env,
+                "test",
+                self._claim(env),
+                self._process(env, clear=False),
+                self._left(env),
+                batch_size=10,
+                commit=False,
+            )
+
+    def test_a_row_queued_again_after_its_commit_is_left_to_the_next_call(self):
+        with cron_call(self, self.cron, time.monotonic() + 600) as (env, progress):
+            claim, claims = self._claim(env), []
+
+            def claim_after_requeue(limit):
+                if claims:
+                    # meanwhile another transaction queued row 3 again (handled by the first batch)
+                    env.cr.execute("UPDATE batch_job_row SET todo = true WHERE id = 3")
+                claims.append(limit)
+                return claim(limit)
+
+            done = batch.run(env, "test", claim_after_requeue, self._process(env), self._left(env), batch_size=10)
+            self.assertEqual(
+                (done, progress.done, progress.remaining),
+                (10, 10, 16),
+                "the call stops at the row it handled already: 15 never handled, and row 3 again",
+            )
+        # the next call takes row 3 again (new work) with the rest
+        self.assertEqual(self._call(end_time=time.monotonic() + 600), (16, 16, 0))
+        self.env.cr.execute("SELECT hits, count(*) FROM batch_job_row GROUP BY hits ORDER BY hits")
+        self.assertEqual(self.env.cr.fetchall(), [(1, 24), (2, 1)])
 
     def test_heavy_job_yields_the_rest_of_a_spent_run(self):
         end = time.monotonic() - 1
