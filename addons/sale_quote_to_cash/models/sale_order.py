@@ -595,7 +595,9 @@ class SaleOrder(models.Model):
         if commit:
             # Committed apart, so that the first claim starts a transaction of its own: in a
             # snapshot taken before the wake, a row another server committed since would refuse its lock.
-            self.env["ir.cron"]._commit_progress(0)
+            # What the wake queued is what this call has to do: said now, so that a crash before the
+            # first batch still leaves Odoo a count to call the job again for.
+            self.env["ir.cron"]._commit_progress(0, remaining=self._q2c_count_due(phase="back"))
         return self._q2c_run(phase="back", commit=commit)
 
     @api.model
