@@ -3,9 +3,15 @@
 Part of ``make bench-scoring`` (see ``bench_scoring.py``). On a database made
 by ``tools/datagen.py`` it prints:
 
-- the quality of this addon's model and of Odoo's naive Bayes on the
-  generator's leads (closed leads split 70/30, the 30 % reopened), and of this
-  addon's model with and without the engagement facts;
+- the quality of this addon's model, of Odoo's naive Bayes and of the three
+  references of ``scoring_refs.py`` on the generator's leads (the closed leads
+  split 70/30 once, stratified; the suite and the references measured on the
+  30 % as closed, Odoo on them reopened), in two cases: ``all`` (every fact)
+  and ``noeng`` (without the engagement facts and without every fact another
+  addon adds through ``_scoring_extra_columns``, the ERP facts of
+  crm_customer_360). Odoo reads neither, so its figures are the same in both;
+  it reads the fields ``crm.pls_fields`` names (Odoo's defaults here). The
+  table and the target line are those of the real data sets;
 - training time; full rescoring of the open leads (time, leads per second,
   queries per 1,000 leads) against Odoo's ``_cron_update_automated_probabilities``
   on the same database: the first scoring of leads never scored, then the daily
@@ -14,6 +20,7 @@ by ``tools/datagen.py`` it prints:
   switched off (``crm_lead_scoring_skip``), and their queries.
 """
 
+import contextlib
 import subprocess
 import sys
 import time
@@ -31,6 +38,7 @@ from _common import (
     odoo_env,
     peak_rss_mb,
 )
+from bench_scoring import case_summary, mean_runs, print_case
 from freezegun import freeze_time
 
 DB_SPEED = "crm_suite_bench_scoring"
@@ -67,9 +75,31 @@ def _database_exists(conf, name):
     return suite.database_exists(name)
 
 
+@contextlib.contextmanager
+def _suite_columns_without(env, keys):
+    """While the block runs, the suite's facts lack the columns ``keys`` (its model learns without them)."""
+    cls = type(env["crm.lead"])
+    own = "_scoring_columns" in cls.__dict__
+    original = cls._scoring_columns
+
+    def _scoring_columns(self, *args, **kwargs):
+        return [column for column in original(self, *args, **kwargs) if column.key not in keys]
+
+    cls._scoring_columns = _scoring_columns
+    try:
+        yield
+    finally:
+        if own:
+            cls._scoring_columns = original
+        else:
+            del cls._scoring_columns
+
+
 def _quality_on_generator(env):
-    """Ours (with and without engagement) against Odoo's naive Bayes on a 70/30 split of the closed leads."""
-    from bench_scoring import measures  # noqa: PLC0415
+    """The suite, Odoo's naive Bayes and the references on one stratified 70/30 split of the closed
+    leads, with every fact (``all``) and without the engagement and the other addons' facts
+    (``noeng``). Returns ``({case: mean}, learned from, measured)``."""
+    from bench_scoring import lead_columns, measures, reference_runs  # noqa: PLC0415
     from sklearn.model_selection import train_test_split  # noqa: PLC0415
 
     from odoo.addons.crm_lead_scoring.engine import model as learning  # noqa: PLC0415
@@ -77,29 +107,34 @@ def _quality_on_generator(env):
     Lead = env["crm.lead"]
     company = env.company
     closed = Lead._scoring_closed_lead_ids(company)
-    env.cr.execute(
-        "SELECT id, won_status, active, probability, automated_probability, stage_id, date_closed"
-        " FROM crm_lead WHERE id = ANY(%s) ORDER BY id",
-        [list(closed)],
-    )
+    env.cr.execute("SELECT id, won_status FROM crm_lead WHERE id = ANY(%s) ORDER BY id", [list(closed)])
     saved = env.cr.fetchall()
     ids = [row[0] for row in saved]
     won = np.array([1 if row[1] == "won" else 0 for row in saved])
     train_idx, test_idx = train_test_split(np.arange(len(ids)), test_size=0.3, stratify=won, random_state=0)
     train_ids = [ids[i] for i in train_idx]
     test_ids = [ids[i] for i in test_idx]
-    y_test = won[test_idx]
-    # learn from the training leads with and without engagement, measured on the test leads as closed
-    columns, col_ids, y = Lead._scoring_training_data(train_ids)
-    test_columns, test_col_ids, _y = Lead._scoring_training_data(test_ids)
-    assert col_ids == train_ids and test_col_ids == test_ids
-    results = {}
-    for label, keep in (("ours", None), ("ours_no_engagement", ENGAGEMENT)):
-        use = [c for c in columns if not keep or c.key not in keep]
-        use_test = [c for c in test_columns if not keep or c.key not in keep]
-        payload, _quality, _holdout = learning.train(use, y, seed=0)
-        results[label] = measures(y_test, learning.Predictor(payload).predict(use_test))
-    # Odoo: the test leads reopened, frequencies rebuilt from the training leads only
+    y_train, y_test = won[train_idx], won[test_idx]
+    # the test leads measured as closed (each at its closing date), as the training leads are
+    train_columns = lead_columns(env, train_ids)
+    test_columns = lead_columns(env, test_ids)
+    now = env.cr.now()
+    # what other addons add (the ERP facts of crm_customer_360): the keys crm_lead_scoring does not make
+    others = {column.key for column in Lead._scoring_extra_columns(Lead._scoring_rows(train_ids[:1], now), now)}
+    cases = {"all": set(), "noeng": ENGAGEMENT | others}
+    runs = {}
+    Model = env["crm.lead.scoring.model"]
+    for case, dropped in cases.items():
+        use = [c for c in train_columns if c.key not in dropped]
+        use_test = [c for c in test_columns if c.key not in dropped]
+        with Timer() as timer, _suite_columns_without(env, dropped):
+            record = Model._train_scope(company, env["crm.team"], train_ids, seed=0)
+            p = learning.Predictor(record.payload).predict(use_test)
+        runs[case] = {"suite": (measures(y_test, p), timer.seconds)}
+        runs[case].update(reference_runs(use, y_train, use_test, y_test, seed=0))
+        print(f"    {case}: {len(use)} facts, without {', '.join(sorted(dropped)) or 'none'}", flush=True)
+    # Odoo: the test leads reopened, frequencies rebuilt from the training leads only; it reads
+    # neither engagement nor ERP facts, so one run serves both cases
     open_stage = env["crm.stage"].search([("is_won", "=", False)], limit=1)
     env.flush_all()
     env.cr.execute(
@@ -110,12 +145,14 @@ def _quality_on_generator(env):
     env.invalidate_all()
     params = env["ir.config_parameter"].sudo()
     params.set_param("crm.pls_start_date", "2000-01-01")
-    Lead._rebuild_pls_frequency_table()
-    probabilities, _tooltip = Lead.browse(test_ids)._pls_get_naive_bayes_probabilities(batch_mode=True)
-    results["odoo"] = measures(y_test, [probabilities.get(i, 0.0) / 100.0 for i in test_ids])
-    env.cr.rollback()  # the closed leads get their outcome back
+    with Timer() as timer:
+        Lead._rebuild_pls_frequency_table()
+        probabilities, _tooltip = Lead.browse(test_ids)._pls_get_naive_bayes_probabilities(batch_mode=True)
+    odoo_run = (measures(y_test, [probabilities.get(i, 0.0) / 100.0 for i in test_ids]), timer.seconds)
+    env.cr.rollback()  # the closed leads get their outcome back, the models trained here go
     env.invalidate_all()
-    return results, len(train_ids), len(test_ids)
+    means = {case: mean_runs({who: [r] for who, r in {**run, "odoo": odoo_run}.items()}) for case, run in runs.items()}
+    return means, len(train_ids), len(test_ids)
 
 
 def _create_leads(env, count, context):
@@ -197,15 +234,14 @@ def bench_speed(conf, leads, keep, reuse=False):
         env.cr.execute("SELECT won_status, count(*) FROM crm_lead GROUP BY won_status")
         print("  leads by outcome:", dict(env.cr.fetchall()))
 
-        results, n_train, n_test = _quality_on_generator(env)
-        print(f"  generator leads, {n_train} learned from, {n_test} measured:")
-        for who, m in results.items():
-            print(
-                f"    {who:20} auc={m['auc']:.4f} logloss={m['logloss']:.4f} brier={m['brier']:.4f} ece={m['ece']:.4f}"
-            )
-        summary["gen_auc"] = results["ours"]["auc"]
-        summary["gen_auc_no_engagement"] = results["ours_no_engagement"]["auc"]
-        summary["gen_auc_odoo"] = results["odoo"]["auc"]
+        means, n_train, n_test = _quality_on_generator(env)
+        for case, mean in means.items():
+            print_case(f"  generator leads, {case}: {n_train} learned from, {n_test} measured (one split)", mean)
+            summary.update(case_summary(f"gen_{case}", mean))
+        summary["gen_auc"] = means["all"]["suite"]["auc"]
+        # since the noeng case: without the engagement nor the ERP facts (before: without engagement only)
+        summary["gen_auc_no_engagement"] = means["noeng"]["suite"]["auc"]
+        summary["gen_auc_odoo"] = means["all"]["odoo"]["auc"]
 
         company.scoring_min_closed_leads = 100
         with Timer() as timer, count_queries(env.cr) as queries:

@@ -113,7 +113,13 @@ def test_validator_rejects_a_broken_compose_file(compose, validator):
 
 
 def test_images(compose):
-    assert compose["services"]["odoo"]["image"] == "odoo:19.0"
+    odoo = compose["services"]["odoo"]
+    assert odoo["image"] != "odoo:19.0", "the image built here must not shadow the official one"
+    dockerfile = ROOT / odoo["build"]["context"] / odoo["build"].get("dockerfile", "Dockerfile")
+    lines = [line.strip() for line in dockerfile.read_text(encoding="utf-8").splitlines()]
+    assert "FROM odoo:19.0" in lines, "built on the official image"
+    assert any("apt-get install" in line and "libgomp1" in line for line in lines), "lightgbm needs OpenMP"
+    assert lines[-1] == "USER odoo", "the server runs as the image's odoo user, as in the official image"
     assert compose["services"]["db"]["image"] == "postgres:16"
 
 

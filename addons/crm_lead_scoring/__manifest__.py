@@ -1,7 +1,7 @@
 {
     "name": "CRM Lead Scoring",
     "summary": "Lead scores that learn from won and lost history, explain themselves and act on thresholds",
-    "version": "19.0.1.3.0",
+    "version": "19.0.1.4.0",
     "category": "Sales/CRM",
     "license": "LGPL-3",
     "author": "CRM Suite Contributors",
@@ -9,7 +9,7 @@
     "development_status": "Alpha",
     "maintainers": ["crm-suite"],
     "depends": ["crm", "suite_batch_job"],
-    "external_dependencies": {"python": ["scikit-learn", "numpy"]},
+    "external_dependencies": {"python": ["lightgbm", "scikit-learn", "numpy"]},
     "data": [
         "security/ir.model.access.csv",
         "security/crm_lead_scoring_security.xml",

@@ -30,34 +30,22 @@ class CrmLeadScoringModel(models.Model):
         "(orders, invoices, payments, tickets): what those facts add to the model.",
     )
 
-    def _train_scope(self, company, team, closed_ids, seed=0):
-        """Train as usual, then once more without the ERP facts on the same leads and holdout
-        (same seed), so that the report shows what the facts add."""
-        record = super()._train_scope(company, team, closed_ids, seed=seed)
-        if not record:
-            return record
-        columns, _ids, won = self.env["crm.lead"].with_company(company)._scoring_training_data(closed_ids)
+    def _learn(self, columns, won, seed):
+        """Learn as usual, then once more without the ERP facts on the same leads and folds
+        (same seed), so that the report shows what the facts add; keep the better of the two."""
+        payload, quality, measured, values = super()._learn(columns, won, seed)
         without = [column for column in columns if column.key not in ERP_COLUMNS]
+        if len(without) == len(columns):
+            return payload, quality, measured, values
         try:
-            payload, quality, _holdout = learning.train(without, won, seed=seed)
+            payload_without, quality_without, measured_without, _values = super()._learn(without, won, seed)
         except learning.NotEnoughData:
-            return record
-        values = {"auc_with_erp": record.auc, "auc_without_erp": quality["auc"] or 0.0}
-        if (quality["auc"] or 0.0) > record.auc:
-            # On this history the ERP facts did not help on the holdout: keep the model without them.
-            values.update(
-                erp_facts_used=False,
-                payload=payload,
-                auc=quality["auc"] or 0.0,
-                log_loss=quality["log_loss"],
-                brier=quality["brier"],
-                ece=quality["ece"] or 0.0,
-                calibration=quality["calibration"],
-                lift=quality["lift"],
-                feature_count=len(payload["coef"]),
-            )
-        record.write(values)
-        return record
+            return payload, quality, measured, values
+        values = dict(values, auc_with_erp=quality["auc"] or 0.0, auc_without_erp=quality_without["auc"] or 0.0)
+        if (quality_without["auc"] or 0.0) > (quality["auc"] or 0.0):
+            # On this history the ERP facts did not help: keep the model without them.
+            return payload_without, quality_without, measured_without, dict(values, erp_facts_used=False)
+        return payload, quality, measured, values
 
     def _render_report(self):
         report = super()._render_report()

@@ -26,6 +26,8 @@ BOOL = "bool"  # True/False
 KINDS = (CATEGORY, MULTI, NUMERIC, LOG, BOOL)
 MIN_SCALE = 0.05  # standardisation never divides by less (a log1p of days: about an hour apart)
 CLIP = 5.0  # standardised values beyond this many deviations count as this many
+SPLINE_KNOTS = 5  # at the quantiles 0, 25, 50, 75 and 100 % of a number (ties merged)
+SPLINE_DEGREE = 3
 
 
 @dataclass
@@ -67,6 +69,8 @@ class Featurizer:
 
     min_count: int = 5
     max_values: int = 40
+    # numbers with more than two values become a cubic B-spline basis (the additive model)
+    splines: bool = False
     specs: list = field(default_factory=list)
 
     # -- learning -----------------------------------------------------------
@@ -96,6 +100,10 @@ class Featurizer:
                 # a near-constant column must not blow up on a slightly different new value
                 spec["scale"] = max(float(filled.std()) if len(filled) else 0.0, MIN_SCALE)
                 spec["missing_indicator"] = bool(len(present) < len(raw))
+                if self.splines and len(np.unique(present)) > 2:
+                    knots = np.unique(np.quantile(present, np.linspace(0.0, 1.0, SPLINE_KNOTS)))
+                    if len(knots) >= 3:  # else nearly one value: a straight line says it all
+                        spec["knots"] = knots.tolist()
             self.specs.append(spec)
         return self
 
@@ -108,7 +116,10 @@ class Featurizer:
             if spec["kind"] in (CATEGORY, MULTI):
                 names.extend(f"{spec['key']}={value}" for value in spec["vocabulary"])
             elif spec["kind"] in (NUMERIC, LOG):
-                names.append(spec["key"])
+                if spec.get("knots"):
+                    names.extend(f"{spec['key']}:spline{i}" for i in range(_spline_count(spec)))
+                else:
+                    names.append(spec["key"])
                 if spec["missing_indicator"]:
                     names.append(f"{spec['key']}:missing")
             else:
@@ -122,7 +133,8 @@ class Featurizer:
             if spec["kind"] in (CATEGORY, MULTI):
                 owner.extend([index] * len(spec["vocabulary"]))
             elif spec["kind"] in (NUMERIC, LOG):
-                owner.extend([index] * (2 if spec["missing_indicator"] else 1))
+                width = _spline_count(spec) if spec.get("knots") else 1
+                owner.extend([index] * (width + (1 if spec["missing_indicator"] else 0)))
             else:
                 owner.append(index)
         return np.array(owner, dtype=int)
@@ -146,12 +158,66 @@ class Featurizer:
             elif spec["kind"] in (NUMERIC, LOG):
                 raw = _numbers(values, spec["kind"])
                 missing = np.isnan(raw)
-                scaled = np.clip((np.where(missing, spec["fill"], raw) - spec["mean"]) / spec["scale"], -CLIP, CLIP)
-                block = scaled[:, None]
+                filled = np.where(missing, spec["fill"], raw)
+                if spec.get("knots"):
+                    block = spline_basis(filled, spec["knots"])
+                else:
+                    block = np.clip((filled - spec["mean"]) / spec["scale"], -CLIP, CLIP)[:, None]
                 if spec["missing_indicator"]:
                     block = np.hstack([block, missing[:, None].astype(float)])
             else:
                 block = np.array([1.0 if v else 0.0 for v in values])[:, None]
+            blocks.append(block)
+        if not blocks:
+            return np.zeros((count, 0))
+        return np.hstack(blocks)
+
+    def tree_features(self):
+        """``(owner, categorical)`` of the matrix :meth:`tree_matrix` builds: the index of the
+        column each feature comes from, and the positions of the features that are categories."""
+        owner, categorical = [], []
+        for index, spec in enumerate(self.specs):
+            if spec["kind"] == CATEGORY:
+                categorical.append(len(owner))
+                owner.append(index)
+            elif spec["kind"] == MULTI:
+                owner.extend([index] * len(spec["vocabulary"]))
+            else:
+                owner.append(index)
+        return np.array(owner, dtype=int), categorical
+
+    def tree_matrix(self, columns):
+        """The columns as trees read them: numbers as they are (NaN where missing: a number the
+        rules test and the model splits on means the same in both), one code per category
+        (NaN when not set, one more code for a value too rare to be learned), one 0/1 feature per
+        known value of a multi-valued column, 0/1 for a boolean."""
+        by_key = {column.key: column for column in columns}
+        count = len(columns[0].values) if columns else 0
+        blocks = []
+        for spec in self.specs:
+            column = by_key.get(spec["key"])
+            values = column.values if column is not None else [None] * count
+            kind = spec["kind"]
+            if kind == CATEGORY:
+                position = {value: i for i, value in enumerate(spec["vocabulary"])}
+                other = float(len(position))
+                block = np.fromiter(
+                    (math.nan if not value else position.get(str(value[0]), other) for value in values),
+                    dtype=float,
+                    count=count,
+                )[:, None]
+            elif kind == MULTI:
+                position = {value: i for i, value in enumerate(spec["vocabulary"])}
+                block = np.zeros((count, len(position)))
+                for row, items in enumerate(values):
+                    for key, _label in items or ():
+                        col = position.get(str(key))
+                        if col is not None:
+                            block[row, col] = 1.0
+            elif kind == BOOL:
+                block = np.fromiter((1.0 if value else 0.0 for value in values), dtype=float, count=count)[:, None]
+            else:
+                block = _numbers(values, NUMERIC)[:, None]
             blocks.append(block)
         if not blocks:
             return np.zeros((count, 0))
@@ -185,11 +251,49 @@ class Featurizer:
     # -- storage ------------------------------------------------------------
 
     def to_dict(self):
-        return {"min_count": self.min_count, "max_values": self.max_values, "specs": self.specs}
+        return {
+            "min_count": self.min_count,
+            "max_values": self.max_values,
+            "splines": self.splines,
+            "specs": self.specs,
+        }
 
     @classmethod
     def from_dict(cls, data):
-        return cls(min_count=data["min_count"], max_values=data["max_values"], specs=data["specs"])
+        return cls(
+            min_count=data["min_count"],
+            max_values=data["max_values"],
+            splines=bool(data.get("splines")),
+            specs=data["specs"],
+        )
+
+
+def _spline_count(spec):
+    """Basis functions of a number's spline: one per knot and two more, the last one dropped
+    (with the model's intercept it would say nothing new)."""
+    return len(spec["knots"]) + SPLINE_DEGREE - 2
+
+
+def spline_basis(x, knots):
+    """The cubic B-spline basis of ``x`` on these knots, constant beyond the first and last.
+
+    The knots are extended on each side at the spacing of the outer ones, as scikit-learn's
+    ``SplineTransformer`` does, so that every basis function inside the range is a full one.
+    """
+    from scipy.interpolate import BSpline  # noqa: PLC0415 (only the additive model needs it)
+
+    knots = np.asarray(knots, dtype=float)
+    low, high = knots[1] - knots[0], knots[-1] - knots[-2]
+    extended = np.concatenate(
+        [
+            knots[0] - low * np.arange(SPLINE_DEGREE, 0, -1),
+            knots,
+            knots[-1] + high * np.arange(1, SPLINE_DEGREE + 1),
+        ]
+    )
+    inside = np.clip(np.asarray(x, dtype=float), knots[0], knots[-1])
+    basis = BSpline.design_matrix(inside, extended, SPLINE_DEGREE).toarray()
+    return basis[:, : _spline_count({"knots": knots})]
 
 
 def _numbers(values, kind):

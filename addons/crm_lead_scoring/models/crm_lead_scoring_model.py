@@ -1,3 +1,4 @@
+import json
 import logging
 import time
 
@@ -41,6 +42,49 @@ def _cell(row, key, template="{:.0f}", factor=1):
     return escape("" if value is None else str(value))
 
 
+def _points(value):
+    """The ``[[x, y], ...]`` pairs of a stored shape, numbers only."""
+    points = []
+    for pair in value if isinstance(value, list) else []:
+        if (
+            isinstance(pair, list)
+            and len(pair) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair)
+        ):
+            points.append((float(pair[0]), float(pair[1])))
+    return points
+
+
+def _fact_detail(fact, width=160, height=36):
+    """A number's learned shape as an inline SVG line, or a category's values with their parts."""
+    points = _points(fact.get("shape"))
+    if len(points) >= 2:
+        ys = [y for _x, y in points]
+        low, high = min(ys + [0.0]), max(ys + [0.0])
+        span = (high - low) or 1.0
+        step = width / (len(points) - 1)
+        coords = " ".join(
+            f"{i * step:.1f},{height - 2 - (y - low) / span * (height - 4):.1f}" for i, (_x, y) in enumerate(points)
+        )
+        zero = height - 2 - (0.0 - low) / span * (height - 4)
+        first, last = points[0][0], points[-1][0]
+        return Markup(
+            "<svg width='%s' height='%s' class='o_scoring_shape' role='img'><line x1='0' x2='%s' y1='%s' y2='%s' "
+            "stroke='#adb5bd' stroke-dasharray='2,2'/><polyline fill='none' stroke='#017e84' stroke-width='2' "
+            "points='%s'/></svg> <small class='text-muted'>%s … %s</small>"
+        ) % (width, height, width, f"{zero:.1f}", f"{zero:.1f}", coords, f"{first:g}", f"{last:g}")
+    levels = [
+        pair
+        for pair in (fact.get("levels") if isinstance(fact.get("levels"), list) else [])
+        if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[1], (int, float))
+    ]
+    if levels:
+        return Markup(", ").join(
+            Markup("%s <small>(%s)</small>") % (escape(str(label)), f"{part:+.2f}") for label, part in levels
+        )
+    return ""
+
+
 class CrmLeadScoringModel(models.Model):
     """A model learned from a scope's won and lost leads, with its holdout quality."""
 
@@ -55,7 +99,12 @@ class CrmLeadScoringModel(models.Model):
         "crm.team", string="Sales Team", check_company=True, index=True, help="Empty: the model of the whole company."
     )
     state = fields.Selection(
-        [("active", "In use"), ("retired", "Replaced"), ("rejected", "Rejected (worse than the one in use)")],
+        [
+            ("active", "In use"),
+            ("retired", "Replaced"),
+            ("rejected", "Rejected (worse than the one in use)"),
+            ("company", "Not used (the company model does better on this team)"),
+        ],
         required=True,
         default="active",
         index=True,
@@ -91,6 +140,18 @@ class CrmLeadScoringModel(models.Model):
         digits=(5, 3),
         help="The model in use before, measured on the same holdout leads.",
     )
+    company_auc = fields.Float(
+        string="AUC of the Company Model",
+        digits=(5, 3),
+        help="A team's model: the company model measured on the same leads of the team. The team "
+        "model is used only when it does better; otherwise the team's leads are scored by the company model.",
+    )
+    structure = fields.Char(
+        string="Learned Trees",
+        compute="_compute_report",
+        help="How many trees the model adds up, and how many facts each tree combines.",
+    )
+    model_size = fields.Integer(string="Stored Size (KB)", help="The size of the stored model, as text.")
     calibration = fields.Json(help="Predicted against observed win rate per probability bin.")
     lift = fields.Json(help="Win rate per tenth of the holdout leads, best scores first.")
     payload = fields.Json(help="The learned numbers: encodings, weights, averages.")
@@ -106,9 +167,28 @@ class CrmLeadScoringModel(models.Model):
     @api.depends("payload", "calibration", "lift")
     def _compute_report(self):
         for model in self:
-            specs = (model.payload or {}).get("featurizer", {}).get("specs", [])
+            payload = model.payload or {}
+            specs = payload.get("featurizer", {}).get("specs", [])
             model.features_summary = ", ".join(spec["label"] for spec in specs)
+            model.structure = model._structure_words(payload)
             model.report_html = model._render_report()
+
+    def _structure_words(self, payload):
+        params = payload.get("params") or {}
+        if payload.get("kind") == learning.ADDITIVE:
+            return self.env._("An additive model: a curve along each number, a weight per value of the others")
+        if payload.get("kind") != learning.KIND or not params:
+            return self.env._("A logistic regression (one weight per fact)") if payload.get("coef") else False
+        depth = params.get("max_depth")
+        if depth == 1:
+            return self.env._("%(count)s trees of one fact each (an additive model)", count=payload.get("rounds"))
+        if depth and depth > 0:
+            return self.env._("%(count)s trees of up to %(depth)s facts each", count=payload.get("rounds"), depth=depth)
+        return self.env._(
+            "%(count)s trees of up to %(leaves)s leaves each",
+            count=payload.get("rounds"),
+            leaves=params.get("num_leaves"),
+        )
 
     def _render_report(self):
         """Calibration and lift tables a sales manager reads.
@@ -140,7 +220,32 @@ class CrmLeadScoringModel(models.Model):
             "<tbody>%s</tbody></table>"
         )
         calibration = table % (words["calibration"], words["predicted"], words["observed"], words["leads"], rows)
-        return calibration + table % (words["lift"], words["tenth"], words["win_rate"], words["lift_col"], lift_rows)
+        lift = table % (words["lift"], words["tenth"], words["win_rate"], words["lift_col"], lift_rows)
+        return self._render_facts() + calibration + lift
+
+    def _render_facts(self):
+        """Each fact's share of the explanations and, for a number, the shape the model learned
+        (a small line: the part of the log-odds along the fact's values; up is more wins)."""
+        report = (self.payload or {}).get("report") or {}
+        facts = [fact for fact in _rows(report.get("facts")) if isinstance(fact.get("share"), (int, float))]
+        if not facts:
+            return Markup("")
+        row = Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>")
+        body = Markup("").join(
+            row % (escape(str(fact.get("label") or "")), _cell(fact, "share", "{:.0f} %", 100), _fact_detail(fact))
+            for fact in facts
+            if fact["share"] >= 0.005
+        )
+        return Markup(
+            "<h5>%s</h5><table class='table table-sm o_scoring_facts'><thead><tr><th>%s</th><th>%s</th>"
+            "<th>%s</th></tr></thead><tbody>%s</tbody></table>"
+        ) % (
+            self.env._("What the scores are made of"),
+            self.env._("Fact"),
+            self.env._("Share"),
+            self.env._("What the model learned (up: wins more)"),
+            body,
+        )
 
     # ------------------------------------------------------------------
     # Training
@@ -267,61 +372,134 @@ class CrmLeadScoringModel(models.Model):
         return self.env["crm.team"].browse(row[0] for row in self.env.cr.fetchall())
 
     def _train_scope(self, company, team, closed_ids, seed=0):
-        """Learn a model for one scope; keep the one in use if the new one is worse."""
+        """Learn a model for one scope; keep the one in use if the new one is worse.
+
+        A team's model is used only when it does better on the team's leads than the company
+        model: both measured out of fold (each lead by a model that did not learn from it), the
+        company's when it was trained (:meth:`_team_aucs`). Otherwise the team's leads are scored
+        by the company model, and a team model in use is retired.
+        """
         Lead = self.env["crm.lead"].with_company(company)
         started = time.perf_counter()
         columns, ids, won = Lead._scoring_training_data(closed_ids)
         try:
-            payload, quality, (test_idx, _holdout_p) = learning.train(columns, won, seed=seed)
+            payload, quality, (measured_idx, measured_p), values = self._learn(columns, won, seed)
         except learning.NotEnoughData as error:
             _logger.info("Lead scoring: no model for %s / %s: %s", company.name, team.name or "-", error)
             return self.browse()
+        if not team:
+            payload["team_auc"] = self._team_aucs(ids, won, measured_p)
         current = self.search(
             [("company_id", "=", company.id), ("team_id", "=", team.id or False), ("state", "=", "active")], limit=1
         )
         previous_auc = False
         if current:
             # judge the model in use on the very leads the new one was measured on
-            holdout_columns = [learning.subset(column, test_idx) for column in columns]
-            old_p = learning.Predictor(current.payload).predict(holdout_columns)
-            previous_auc = learning.metrics.roc_auc([won[i] for i in test_idx], old_p)
+            measured_columns = [learning.subset(column, measured_idx) for column in columns]
+            old_p = learning.Predictor(current.payload).predict(measured_columns)
+            previous_auc = learning.metrics.roc_auc([won[i] for i in measured_idx], old_p)
         worse = (
             previous_auc is not False
             and previous_auc is not None
             and (quality["auc"] is None or quality["auc"] < previous_auc - AUC_TOLERANCE)
         )
+        company_auc = self._company_auc_on(company, team, ids, columns, won) if team else None
+        state = "active"
+        retire = bool(current)
+        if company_auc is not None and (quality["auc"] or 0.0) <= company_auc:
+            state = "company"
+            # the team model in use goes too, unless its measure (flattered: it learned from these
+            # leads) still beats the company model's
+            retire = previous_auc is None or previous_auc is False or previous_auc <= company_auc
+        elif worse:
+            state, retire = "rejected", False
         record = self.create(
             {
                 "company_id": company.id,
                 "team_id": team.id or False,
-                "state": "rejected" if worse else "active",
+                "state": state,
                 "training_seconds": time.perf_counter() - started,
                 "won_count": payload["won"],
                 "lost_count": payload["lost"],
                 "train_count": quality["train_count"],
                 "holdout_count": quality["holdout_count"],
-                "feature_count": len(payload["coef"]),
+                "feature_count": learning.feature_count(payload),
                 "auc": quality["auc"] or 0.0,
                 "log_loss": quality["log_loss"],
                 "brier": quality["brier"],
                 "ece": quality["ece"] or 0.0,
                 "previous_auc": previous_auc or 0.0,
+                "company_auc": company_auc or 0.0,
                 "calibration": quality["calibration"],
                 "lift": quality["lift"],
                 "payload": payload,
+                "model_size": len(json.dumps(payload)) // 1024,
+                **values,
             }
         )
-        if not worse:
+        if retire:
+            # a better model, or a team that the company model serves better: the one in use goes
             current.state = "retired"
         _logger.info(
-            "Lead scoring: %s model for %s / %s (AUC %.3f, previous %s)",
+            "Lead scoring: %s model for %s / %s (AUC %.3f, previous %s, company model on the team %s)",
             record.state,
             company.name,
             team.name or "-",
             record.auc,
             previous_auc,
+            company_auc,
         )
         return record
+
+    def _learn(self, columns, won, seed):
+        """The learning of one scope: ``(payload, quality, (indexes, probabilities), values)``.
+
+        A hook: an addon that adds facts may learn with and without them and keep the better
+        model; ``values`` are written on the model record.
+        """
+        payload, quality, measured = learning.train(columns, won, seed=seed)
+        return payload, quality, measured, {}
+
+    def _team_aucs(self, ids, won, measured_p):
+        """``{team id: AUC}`` of a company model on each team's leads, out of fold, for the teams'
+        own models to beat (stored with the company model)."""
+        teams = self._lead_teams(ids)
+        by_team = {}
+        for position, lead_id in enumerate(ids):
+            team_id = teams.get(lead_id)
+            if team_id:
+                by_team.setdefault(team_id, []).append(position)
+        aucs = {}
+        for team_id, positions in by_team.items():
+            auc = learning.metrics.roc_auc([won[i] for i in positions], measured_p[positions])
+            if auc is not None:
+                aucs[str(team_id)] = auc
+        return aucs
+
+    def _lead_teams(self, ids):
+        """``{lead id: team id}`` of the leads the training read (SQL: every one of them, as the training)."""
+        self.env.cr.execute(
+            SQL("SELECT id, team_id FROM crm_lead WHERE id = ANY(%s) AND team_id IS NOT NULL", list(ids))
+        )
+        return dict(self.env.cr.fetchall())
+
+    def _company_auc_on(self, company, team, ids, columns, won):
+        """The AUC of the company model in use on a team's leads; ``None`` without one.
+
+        Its own out-of-fold measure on the team when it was trained; a model stored before
+        that is measured now (it has learned from these leads: its AUC is flattered, which only
+        makes a team model harder to prefer).
+        """
+        company_model = self.search(
+            [("company_id", "=", company.id), ("team_id", "=", False), ("state", "=", "active")], limit=1
+        )
+        if not company_model:
+            return None
+        measured = (company_model.payload or {}).get("team_auc")
+        if isinstance(measured, dict) and str(team.id) in measured:
+            return float(measured[str(team.id)])
+        probabilities = learning.Predictor(company_model.payload).predict(columns)
+        return learning.metrics.roc_auc(won, probabilities)
 
     def action_train_now(self):
         """Ask the training job to run now, off the manager's request.

@@ -1,6 +1,7 @@
 """The plain-Python engine, tested directly with small inputs."""
 
 import dataclasses
+import json
 
 import numpy as np
 
@@ -66,9 +67,11 @@ class TestModelEngine(BaseCase):
         ]
 
     def test_model_beats_a_constant(self):
-        model, quality, (test_idx, holdout_p) = learning.train(self.columns, self.y, seed=0)
-        y_test = self.y[test_idx]
-        constant = np.full(len(y_test), self.y[np.setdiff1d(np.arange(len(self.y)), test_idx)].mean())
+        model, quality, (measured_idx, _measured_p) = learning.train(self.columns, self.y, seed=0)
+        # measured out of fold: every lead, each by a fold model that did not learn from it
+        self.assertEqual(len(measured_idx), len(self.y))
+        y_test = self.y[measured_idx]
+        constant = np.full(len(y_test), self.y.mean())
         self.assertGreater(quality["auc"], 0.7)
         self.assertLess(quality["log_loss"], metrics.log_loss(y_test, constant) - 0.05)
         self.assertLess(quality["ece"], 0.08)
@@ -102,11 +105,103 @@ class TestModelEngine(BaseCase):
             learning.train(self.columns, np.zeros(len(self.y), dtype=int))
 
     def test_model_survives_a_json_round_trip(self):
-        import json
-
         model, _quality, _holdout = learning.train(self.columns, self.y, seed=0)
         again = learning.Predictor(json.loads(json.dumps(model)))
         np.testing.assert_allclose(again.predict(self.columns), learning.Predictor(model).predict(self.columns))
+
+
+class TestTreeModel(BaseCase):
+    """What a linear model could not learn, and what the stored trees must keep."""
+
+    def _train(self, columns, y):
+        model, quality, _measured = learning.train(columns, np.asarray(y), seed=0)
+        return model, quality, learning.Predictor(json.loads(json.dumps(model)))
+
+    def test_a_number_whose_effect_rises_then_falls(self):
+        rng = np.random.default_rng(5)
+        size = rng.uniform(0, 100, 3000)
+        y = rng.random(3000) < np.where(np.abs(size - 50) < 15, 0.7, 0.15)
+        columns = [features.Column("size", "Size", features.NUMERIC, list(size))]
+        model, quality, predictor = self._train(columns, y)
+        self.assertGreater(quality["auc"], 0.75)
+        p = predictor.predict([features.Column("size", "Size", features.NUMERIC, [5.0, 50.0, 95.0])])
+        self.assertGreater(p[1], p[0] + 0.3)
+        self.assertGreater(p[1], p[2] + 0.3)
+        shape = model["report"]["facts"][0]["shape"]
+        middle = max(shape, key=lambda point: point[1])[0]
+        self.assertTrue(35 <= middle <= 65, shape)
+
+    def test_ordered_bands_need_not_be_a_straight_line(self):
+        rng = np.random.default_rng(6)
+        band = rng.integers(0, 10, 3000)
+        y = rng.random(3000) < np.where(np.isin(band, (2, 7)), 0.7, 0.2)
+        columns = [features.Column("band", "Revenue band", features.NUMERIC, [float(b) for b in band])]
+        _model, quality, predictor = self._train(columns, y)
+        self.assertGreater(quality["auc"], 0.65, "the best possible here is 0.69")
+        p = predictor.predict([features.Column("band", "Revenue band", features.NUMERIC, [2.0, 3.0, 7.0, 8.0])])
+        self.assertGreater(min(p[0], p[2]), max(p[1], p[3]) + 0.3)
+
+    def test_missing_is_a_value_of_its_own(self):
+        rng = np.random.default_rng(7)
+        known = rng.random(2000) < 0.5
+        y = rng.random(2000) < np.where(known, 0.6, 0.2)
+        values = [float(v) if k else None for k, v in zip(known, rng.uniform(0, 10, 2000), strict=True)]
+        columns = [features.Column("score", "Test score", features.NUMERIC, values)]
+        _model, _quality, predictor = self._train(columns, y)
+        p = predictor.predict([features.Column("score", "Test score", features.NUMERIC, [None, 5.0])])
+        self.assertGreater(p[1], p[0] + 0.25)
+
+    def test_explanations_are_exact_with_categories_tags_and_pairs(self):
+        rng = np.random.default_rng(8)
+        n = 2500
+        source = rng.choice(["web", "fair", "phone", "rare"], n, p=[0.4, 0.3, 0.298, 0.002])
+        tagged_vip = rng.random(n) < 0.3
+        amount = rng.lognormal(8, 1, n)
+        # a pair: the web wins only for large amounts
+        logit = -1 + 2.0 * ((source == "web") & (amount > 3000)) + 1.0 * tagged_vip
+        y = rng.random(n) < 1 / (1 + np.exp(-logit))
+        columns = [
+            features.Column("source", "Source", features.CATEGORY, [(s, s.title()) for s in source]),
+            features.Column("tags", "Tags", features.MULTI, [[(1, "VIP")] if t else [] for t in tagged_vip]),
+            features.Column("amount", "Amount", features.LOG, list(amount)),
+        ]
+        model, _quality, predictor = self._train(columns, y)
+        p, parts = predictor.explain(columns)
+        np.testing.assert_allclose(p, predictor.predict(columns), atol=1e-12)
+        np.testing.assert_allclose(parts.sum(axis=1), p - predictor.baseline, atol=1e-9)
+        # a value never seen, or too rare, still scores and explains
+        unseen = [
+            features.Column("source", "Source", features.CATEGORY, [("radio", "Radio"), None]),
+            features.Column("tags", "Tags", features.MULTI, [[(99, "New")], None]),
+            features.Column("amount", "Amount", features.LOG, [None, 10.0]),
+        ]
+        p, parts = predictor.explain(unseen)
+        np.testing.assert_allclose(parts.sum(axis=1), p - predictor.baseline, atol=1e-9)
+        shares = [fact["share"] for fact in model["report"]["facts"]]
+        self.assertAlmostEqual(sum(shares), 1.0, places=6)
+        self.assertTrue(model["booster"].startswith("tree"), "LightGBM's own text format, no pickle")
+
+    def test_a_model_stored_before_the_trees_still_scores_exactly(self):
+        columns = [
+            features.Column("source", "Source", features.CATEGORY, [("web", "Web"), ("fair", "Fair")] * 10),
+            features.Column("amount", "Amount", features.LOG, [1000.0, 5000.0] * 10),
+        ]
+        featurizer = features.Featurizer(min_count=1).fit(columns)
+        encoded = featurizer.transform(columns)
+        legacy = {
+            "featurizer": featurizer.to_dict(),
+            "coef": [0.8, -0.4, 0.3],
+            "intercept": -0.2,
+            "means": encoded.mean(axis=0).tolist(),
+            "won": 10,
+            "lost": 10,
+        }
+        predictor = learning.Predictor(legacy)
+        self.assertIsInstance(predictor, learning.LinearPredictor)
+        p, parts = predictor.explain(columns)
+        np.testing.assert_allclose(p, 1 / (1 + np.exp(-(encoded @ np.array(legacy["coef"]) - 0.2))))
+        np.testing.assert_allclose(parts.sum(axis=1), p - predictor.baseline, atol=1e-12)
+        self.assertEqual(learning.feature_count(legacy), 3)
 
 
 class TestBlend(BaseCase):

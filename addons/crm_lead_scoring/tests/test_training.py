@@ -117,8 +117,7 @@ class TestTraining(ScoringCase):
 
         def constant_train(columns, y, seed=0, **kwargs):
             """The learning goes wrong: the new model ignores every fact (a constant)."""
-            payload, quality, holdout = real_train(columns, y, seed=seed, **kwargs)
-            payload["coef"] = [0.0] * len(payload["coef"])
+            payload, quality, holdout = real_train(columns, np.random.default_rng(0).permutation(y), seed=seed)
             quality["auc"] = 0.5
             return payload, quality, holdout
 
@@ -145,7 +144,70 @@ class TestTraining(ScoringCase):
         self.assertGreater(second.auc, second.previous_auc)
         self.assertEqual(first.state, "retired")
 
-    def test_team_model_when_team_has_history(self):
+    def test_team_model_no_better_than_the_company_model_is_not_used(self):
+        """Every closed lead is the team's: its own model cannot beat the company model on them."""
         models = self.Model._train_company(self.company)
         self.assertEqual(set(models.mapped("team_id")), {self.team})
         self.assertEqual(len(models), 2)
+        company_model = models.filtered(lambda m: not m.team_id)
+        team_model = models - company_model
+        self.assertEqual(team_model.state, "company")
+        self.assertEqual(team_model.company_auc, round(company_model.payload["team_auc"][str(self.team.id)], 3))
+        self.assertLessEqual(team_model.auc, team_model.company_auc)
+        lead = self.env["crm.lead"].create({"name": "Web", "source_id": self.source_web.id, "team_id": self.team.id})
+        self.assertEqual(lead.score_model_id, company_model, "the team's leads are scored by the company model")
+
+    def test_team_model_in_use_is_retired_when_the_company_model_does_better(self):
+        first = self.Model._train_company(self.company).filtered("team_id")
+        # as an earlier training without the comparison left it: a poor team model in use (it
+        # learned from outcomes drawn at random)
+        columns, _ids, won = self.env["crm.lead"]._scoring_training_data(self.leads.ids)
+        noise, _quality, _measured = learning.train(columns, np.random.default_rng(1).permutation(won))
+        first.write({"state": "active", "payload": noise})
+        second = self.Model._train_company(self.company).filtered(lambda m: m.team_id and m != first)
+        self.assertEqual((first.state, second.state), ("retired", "company"))
+        lead = self.env["crm.lead"].create({"name": "Web", "source_id": self.source_web.id, "team_id": self.team.id})
+        self.assertFalse(lead.score_model_id.team_id)
+
+    def test_team_model_that_beats_the_company_model_is_used(self):
+        """A second team where the fair wins and the web loses: the company model, learned from
+        both teams, is poor on it; the team's own model is far better and scores its leads."""
+        other = self.env["crm.team"].create({"name": "Fairs", "company_id": self.company.id})
+        rng = np.random.default_rng(4)
+        vals, outcomes = [], []
+        for i in range(200):
+            web = rng.random() < 0.5
+            outcomes.append(rng.random() < (0.15 if web else 0.75))
+            vals.append(
+                {
+                    "name": f"Fairs {i}",
+                    "type": "opportunity",
+                    "team_id": other.id,
+                    "source_id": (self.source_web if web else self.source_fair).id,
+                    # nothing else tells these leads from the first team's
+                    "expected_revenue": rng.choice([1000, 5000, 20000]),
+                    "email_from": f"buyer{i}@fairs.example.com",
+                }
+            )
+        leads = self.env["crm.lead"].create(vals)
+        won = leads.browse([lead.id for lead, outcome in zip(leads, outcomes, strict=True) if outcome])
+        won.write({"stage_id": self.won_stage.id})
+        (leads - won).action_set_lost(lost_reason_id=self.lost_reason.id)
+        # closed seconds after the first team's leads: their ages would tell the two teams apart
+        self.env.flush_all()
+        self.env.cr.execute(
+            """UPDATE crm_lead SET create_date = now() at time zone 'UTC' - interval '30 days',
+                      date_last_stage_update = now() at time zone 'UTC' - interval '10 days',
+                      date_closed = now() at time zone 'UTC' - interval '10 days'
+                WHERE id = ANY(%s)""",
+            [(leads | self.leads).ids],
+        )
+        self.env.invalidate_all()
+        models = self.Model._train_company(self.company)
+        team_model = models.filtered(lambda m: m.team_id == other)
+        self.assertEqual(team_model.state, "active")
+        self.assertGreater(team_model.auc, team_model.company_auc + 0.1)
+        fair = self.env["crm.lead"].create({"name": "Fair", "source_id": self.source_fair.id, "team_id": other.id})
+        web = self.env["crm.lead"].create({"name": "Web", "source_id": self.source_web.id, "team_id": other.id})
+        self.assertEqual(fair.score_model_id, team_model)
+        self.assertGreater(fair.score, web.score)
