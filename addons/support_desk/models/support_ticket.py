@@ -889,7 +889,10 @@ class SupportTicket(models.Model):
         for vals, ids in changes.items():
             self.browse(ids).write(dict(vals))
         for ticket, partners in notified.items():
-            ticket.message_post(
+            # the mail goes to Odoo's mail queue, not sent by this job after its commit: its
+            # mail.mail row wakes the queue's cron, which would send the same mail in a second
+            # transaction (the soak saw the queue's run fail on that concurrent update)
+            ticket.with_context(mail_notify_force_send=False).message_post(
                 body=bodies.pop(ticket.id), subtype_xmlid="mail.mt_note", author_id=bot.id, partner_ids=partners.ids
             )
         if bodies:

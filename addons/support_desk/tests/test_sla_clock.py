@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from freezegun import freeze_time
 
 from odoo import Command
@@ -405,7 +407,17 @@ class TestSlaCheck(SlaClockCase):
         self.assertEqual(self.line(ticket, "first_reply").date_warning, at("2026-01-12 09:00"), "an hour left")
 
     def test_breach_escalates_once(self):
-        ticket = self.run_steps([("2026-01-12 08:00", "create", None), ("2026-01-12 10:01", "check", None)])
+        sent_by_the_job = []
+        Mail = type(self.env["mail.mail"])
+        send_after_commit = Mail.send_after_commit
+
+        def record(mails):
+            sent_by_the_job.extend(mails.ids)
+            return send_after_commit(mails)
+
+        # the job leaves its mail to Odoo's queue: sent after its own commit, it raced the queue's cron
+        with patch.object(Mail, "send_after_commit", record):
+            ticket = self.run_steps([("2026-01-12 08:00", "create", None), ("2026-01-12 10:01", "check", None)])
         first = self.line(ticket, "first_reply")
         self.assertEqual((first.state, first.date_failed), ("failed", at("2026-01-12 10:00")))
         self.assertTrue(first.escalated)
@@ -417,6 +429,10 @@ class TestSlaCheck(SlaClockCase):
         self.assertEqual(len(note), 1)
         self.assertIn(self.notified.partner_id, note.partner_ids)
         self.assertIn(self.manager.name, note.body)
+        self.assertEqual(self.notified.notification_type, "email")
+        mails = self.env["mail.mail"].search([("mail_message_id", "=", note.id)])
+        self.assertEqual(len(mails), 1, "the notified agent's email is made")
+        self.assertFalse(set(mails.ids) & set(sent_by_the_job), "and left to the mail queue")
         self.run_steps_on(ticket, [("2026-01-12 10:30", "check", None)])
         self.assertEqual(ticket.priority, "1", "no second escalation for the same breach")
         self.assertEqual(len(ticket.message_ids.filtered(lambda m: "SLA breached" in (m.body or ""))), 1)
