@@ -686,9 +686,21 @@ class SaleOrder(models.Model):
 
     @api.model
     def _q2c_on_payments_posted(self, payments):
-        """Customer payments were posted: the orders of those customers waiting for a payment are
-        queued (a trigger wakes the back cron), so that the chain matches what is meant for them,
-        or sees their invoice paid, at once."""
+        """Customer payments were posted: the confirmed orders of those customers still in the
+        chain are queued (a trigger wakes the back cron), so that the chain matches what is meant
+        for them, or sees their invoice paid, at once.
+
+        Every order of those customers still in the chain is *written*, queued or not: the write
+        is what makes a run of the chain that cannot see this payment yet (its transaction began
+        before the payment was committed) meet it. Whichever commits second gets a serialization
+        failure and is run again on a fresh snapshot (Odoo retries the request, the batch runner
+        claims the batch again), so that either the run sees the payment or the payment's
+        transaction sees the order waiting for it. Queuing only the orders that wait for a
+        payment in this transaction's snapshot, as a search would, misses the order a concurrent
+        run is moving to "waiting for payment": nothing would wake it again (seen once in an
+        hour-long soak). Quotations, orders waiting for approval and orders in exception are
+        written but not queued: a payment does not move them (their own step or a person does).
+        """
         customers = payments.partner_id.commercial_partner_id
         if not customers:
             return
@@ -697,13 +709,31 @@ class SaleOrder(models.Model):
         # payment pays, and only queued orders come out of it.
         orders = self.sudo().search(
             [
-                ("q2c_state", "=", "paying"),
-                ("q2c_pending", "=", False),
+                ("q2c_state", "not in", (False, "done")),
                 ("company_id", "in", payments.company_id.ids),
                 ("partner_id.commercial_partner_id", "in", customers.ids),
-            ]
+            ],
+            order="id",
         )
-        orders._q2c_enqueue()
+        if not orders:
+            return
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE sale_order so
+                   SET q2c_pending = so.q2c_pending OR (so.state = 'sale' AND so.q2c_state <> 'exception')
+                  FROM (SELECT id FROM sale_order WHERE id IN %s ORDER BY id FOR NO KEY UPDATE) locked
+                 WHERE so.id = locked.id AND so.q2c_state IS NOT NULL AND so.q2c_state <> 'done'
+             RETURNING so.id, so.q2c_pending
+                """,
+                tuple(orders.ids),
+            )
+        )
+        queued = [oid for oid, pending in self.env.cr.fetchall() if pending]
+        orders.invalidate_recordset(["q2c_pending"])
+        if queued:
+            self._q2c_trigger("back")
 
     # ------------------------------------------------------------------
     # Runner: one batch
