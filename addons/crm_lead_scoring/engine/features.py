@@ -147,14 +147,7 @@ class Featurizer:
             column = by_key.get(spec["key"])
             values = column.values if column is not None else [None] * count
             if spec["kind"] in (CATEGORY, MULTI):
-                position = {value: i for i, value in enumerate(spec["vocabulary"])}
-                block = np.zeros((count, len(position)))
-                for row, value in enumerate(values):
-                    items = (value or []) if spec["kind"] == MULTI else ([value] if value else [])
-                    for key, _label in items:
-                        col = position.get(str(key))
-                        if col is not None:
-                            block[row, col] = 1.0
+                block = _one_hot(values, spec["vocabulary"], multi=spec["kind"] == MULTI)
             elif spec["kind"] in (NUMERIC, LOG):
                 raw = _numbers(values, spec["kind"])
                 missing = np.isnan(raw)
@@ -207,13 +200,7 @@ class Featurizer:
                     count=count,
                 )[:, None]
             elif kind == MULTI:
-                position = {value: i for i, value in enumerate(spec["vocabulary"])}
-                block = np.zeros((count, len(position)))
-                for row, items in enumerate(values):
-                    for key, _label in items or ():
-                        col = position.get(str(key))
-                        if col is not None:
-                            block[row, col] = 1.0
+                block = _one_hot(values, spec["vocabulary"], multi=True)
             elif kind == BOOL:
                 block = np.fromiter((1.0 if value else 0.0 for value in values), dtype=float, count=count)[:, None]
             else:
@@ -266,6 +253,20 @@ class Featurizer:
             splines=bool(data.get("splines")),
             specs=data["specs"],
         )
+
+
+def _one_hot(values, vocabulary, multi):
+    """One 0/1 feature per value of ``vocabulary``: a lead's value (``multi``: each of its
+    values) sets its feature; a value outside the vocabulary, or none, sets nothing."""
+    position = {value: i for i, value in enumerate(vocabulary)}
+    block = np.zeros((len(values), len(position)))
+    for row, value in enumerate(values):
+        items = (value or ()) if multi else ((value,) if value else ())
+        for key, _label in items:
+            col = position.get(str(key))
+            if col is not None:
+                block[row, col] = 1.0
+    return block
 
 
 def _spline_count(spec):
