@@ -865,17 +865,15 @@ class CrmLead(models.Model):
         translate = self.env._
         rule_records, rule_scores = self._scoring_rule_results(company, rows, engagement)
         empty = rules.empty(company.scoring_rule_base, _=translate)
-        model_results = self._scoring_model_results(company, rows, engagement, now)
+        model_results, explain = self._scoring_model_results(company, rows, engagement, now)
         weight = company.scoring_model_weight / 100.0
         has_rules = bool(rule_records)
         limits = (company.scoring_grade_a_min, company.scoring_grade_b_min, company.scoring_grade_c_min)
         grade_of = blend.grade
-        results = {}
+        scored = []
         for row in rows:
             lead_id = row["id"]
-            model_id, probability, baseline, explanations, position = model_results.get(
-                lead_id, (False, None, None, None, None)
-            )
+            model_id, probability, baseline = model_results.get(lead_id, (False, None, None))
             rule_result = rule_scores.get(lead_id, empty)
             score, source = blend.blended(rule_result[0], probability, weight, has_rules)
             score_int = int(round(score))
@@ -883,7 +881,12 @@ class CrmLead(models.Model):
             if unchanged_from and unchanged_from[lead_id][:2] == (score_int, grade):
                 if unchanged_from[lead_id][4:] == (source, model_id or None):
                     continue  # same score from the same scorer: the row stays, unexplained again
-            model_result = None if probability is None else (probability, baseline, explanations.factors(position))
+            scored.append((lead_id, rule_result, probability, baseline, score_int, grade, source, model_id))
+        # only the leads whose score is stored are explained (a rescoring mostly confirms scores)
+        explained = explain([item[0] for item in scored if item[2] is not None])
+        results = {}
+        for lead_id, rule_result, probability, baseline, score_int, grade, source, model_id in scored:
+            model_result = None if probability is None else (probability, baseline, explained[lead_id])
             _score, _source, factors = blend.combine(rule_result, model_result, weight, has_rules, _=translate)
             results[lead_id] = (score_int, grade, source, factors, model_id)
         return results
@@ -927,27 +930,45 @@ class CrmLead(models.Model):
         return rule_records, rule_scores
 
     def _scoring_model_results(self, company, rows, engagement, now):
-        """``{lead_id: (model_id, probability, baseline, explanations, position)}`` for the leads a model scores.
+        """``({lead_id: (model_id, probability, baseline)}, explain)`` for the leads a model scores.
 
-        ``explanations.factors(position)`` puts the lead's parts in words, when asked.
+        ``explain(lead_ids)`` returns ``{lead_id: factors}``, the model's part of the explanation
+        of those leads, in words. It is asked only for the leads whose score is stored: the
+        explanation (TreeSHAP for the trees) costs several times the prediction, and a daily
+        rescoring finds most scores unchanged.
         """
         predictors = self._scoring_predictors(company)
-        model_results = {}
         by_model = defaultdict(list)
         for index, row in enumerate(rows):
             model = predictors.get(row["team_id"]) or predictors.get(False)
             if model:
                 by_model[model].append(index)
-        if by_model:
-            columns = self._scoring_columns(rows, now, engagement)
-            for model, indexes in by_model.items():
-                predictor = learning.Predictor(model.payload)
-                subset = [learning.subset(column, indexes) for column in columns]
-                probabilities, explanations = predictor.explanations(subset, blend.TOP_FACTORS, _=self.env._)
-                baseline = predictor.baseline
-                for position, (index, probability) in enumerate(zip(indexes, probabilities.tolist(), strict=True)):
-                    model_results[rows[index]["id"]] = (model.id, probability, baseline, explanations, position)
-        return model_results
+        if not by_model:
+            return {}, lambda lead_ids: {}
+        columns = self._scoring_columns(rows, now, engagement)
+        results, scorer_of = {}, {}
+        for model, indexes in by_model.items():
+            predictor = learning.Predictor(model.payload)
+            probabilities = predictor.predict([learning.subset(column, indexes) for column in columns])
+            baseline = predictor.baseline
+            for index, probability in zip(indexes, probabilities.tolist(), strict=True):
+                results[rows[index]["id"]] = (model.id, probability, baseline)
+                scorer_of[rows[index]["id"]] = (predictor, index)
+
+        def explain(lead_ids):
+            by_predictor = defaultdict(list)
+            for lead_id in lead_ids:
+                predictor, index = scorer_of[lead_id]
+                by_predictor[predictor].append((lead_id, index))
+            factors = {}
+            for predictor, items in by_predictor.items():
+                subset = [learning.subset(column, [index for _lead_id, index in items]) for column in columns]
+                _p, explanations = predictor.explanations(subset, blend.TOP_FACTORS, _=self.env._)
+                for position, (lead_id, _index) in enumerate(items):
+                    factors[lead_id] = explanations.factors(position)
+            return factors
+
+        return results, explain
 
     def _scoring_predictors(self, company):
         """Active models by team id (``False``: the company's), with enough history to be trusted."""

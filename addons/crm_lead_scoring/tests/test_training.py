@@ -52,6 +52,41 @@ class TestTraining(ScoringCase):
         self.assertAlmostEqual(sum(f["points"] for f in web.score_explanation), web.score, delta=0.5)
         self.assertTrue(any("Scoring Web" in f["label"] for f in web.score_explanation))
 
+    def test_daily_rescoring_explains_only_the_scores_it_changes(self):
+        """The explanation costs several times the prediction: a rescoring that confirms a score
+        leaves the lead unexplained again; the lead whose score moves gets its new explanation."""
+        self.Model._train_company(self.company)
+        web = self.env["crm.lead"].create({"name": "Web", "source_id": self.source_web.id, "team_id": self.team.id})
+        fair = self.env["crm.lead"].create({"name": "Fair", "source_id": self.source_fair.id, "team_id": self.team.id})
+        self.assertTrue(web.score_explanation and fair.score_model_id)
+        self.assertNotEqual(web.score, fair.score)
+        fair_before = fair.score
+        # the other open leads (demo data) were scored before the model: scored by it first
+        self.env["crm.lead"]._scoring_rescore_all(reason="rescore", commit=False)
+        explained = []
+        original = {cls: cls.explain for cls in (learning.TreePredictor, learning.LinearPredictor)}
+
+        def counting(cls):
+            def explain(predictor, columns):
+                explained.append(len(columns[0].values))
+                return original[cls](predictor, columns)
+
+            return explain
+
+        with (
+            patch.object(learning.TreePredictor, "explain", counting(learning.TreePredictor)),
+            patch.object(learning.LinearPredictor, "explain", counting(learning.LinearPredictor)),
+        ):
+            self.env["crm.lead"]._scoring_rescore_all(reason="rescore", commit=False)
+            self.assertEqual(sum(explained), 0, "every score confirmed: no lead explained again")
+            # a fact moves one lead's score (its source, straight in SQL: no write queues it)
+            self.env.cr.execute("UPDATE crm_lead SET source_id = %s WHERE id = %s", [self.source_web.id, fair.id])
+            self.env.invalidate_all()
+            self.env["crm.lead"]._scoring_rescore_all(reason="rescore", commit=False)
+        self.assertEqual(sum(explained), 1, "only the lead whose score changed is explained")
+        self.assertNotEqual(fair.score, fair_before)
+        self.assertTrue(any("Scoring Web" in f["label"] for f in fair.score_explanation))
+
     def test_below_the_threshold_rules_alone_score(self):
         self.Model._train_company(self.company)
         self.company.scoring_min_closed_leads = 500  # the model no longer has enough history to be trusted
