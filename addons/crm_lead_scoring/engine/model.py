@@ -12,7 +12,8 @@ nor a band recorded as a code. Two families can, and each wins somewhere:
 - an additive logistic regression with a cubic spline per number: smooth shapes learned from
   few leads (a history of a thousand closed leads), where trees are still coarse.
 
-Both are cross-validated on the same folds of the company's own leads; the lower log loss wins.
+Both are measured on the same splits of the company's own leads (cross-validation; one holdout above
+20,000 closed leads); the lower log loss wins.
 
 Explanations stay exact: for the trees, LightGBM's ``pred_contrib`` gives each feature's part of
 the log-odds (TreeSHAP); for the additive model each column's part is its own terms. Either way
@@ -35,7 +36,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
 
 from . import metrics, untranslated
 from .features import CATEGORY, LOG, NUMERIC, Featurizer, Restricted
@@ -47,6 +48,7 @@ MIN_CLASS = 5
 LEARNING_RATE = 0.05
 # for histories where a finer rate costs minutes and gains nothing measurable
 LARGE_HISTORY, LARGE_LEARNING_RATE = 20000, 0.1
+HOLDOUT_SHARE = 0.2  # of a large history, measured on (see _splits)
 MAX_ROUNDS = 3000
 EARLY_STOP = 50
 # the tree shapes tried, simplest first; the one with the lowest cross-validated log loss wins
@@ -107,6 +109,20 @@ def _params(n_rows, shape, seed):
 def _folds(y):
     smallest = int(min(y.sum(), len(y) - y.sum()))
     return max(2, min(5 if len(y) <= 5000 else 3, smallest))
+
+
+def _splits(y, seed):
+    """``[(learn, measure), ...]``: the splits the candidates are measured on.
+
+    Up to ``LARGE_HISTORY`` closed leads, stratified k-fold cross-validation: every lead is
+    measured by a model that did not learn from it. Above, one stratified holdout of
+    ``HOLDOUT_SHARE``: thousands of leads measure a model precisely enough (the AUC's standard
+    error is below 0.005), and each candidate is trained once instead of three times.
+    """
+    if len(y) > LARGE_HISTORY:
+        splitter = StratifiedShuffleSplit(n_splits=1, test_size=HOLDOUT_SHARE, random_state=seed)
+        return list(splitter.split(np.zeros(len(y)), y))
+    return list(StratifiedKFold(_folds(y), shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
 
 
 @dataclasses.dataclass
@@ -225,22 +241,24 @@ def _per_column(parts, owner, count):
 def train(columns, y, seed=0, min_count=5):
     """Learn a model from the facts of closed leads (``y``: 1 won, 0 lost).
 
-    Two families are cross-validated on the same folds: gradient-boosted trees (their shape and
-    number of trees chosen there) and an additive spline logistic regression; the one with the
-    lower log loss wins. The quality is measured on each lead by the fold model that did not
-    learn from it (out of fold), and the stored model is then trained on every lead. Returns the
-    JSON-ready model, its measures and ``(indexes, out-of-fold probabilities)``.
+    Two families are measured on the same splits (:func:`_splits`: cross-validation, or one
+    holdout for a large history): gradient-boosted trees (their shape and number of trees chosen
+    there) and an additive spline logistic regression; the one with the lower log loss wins. The
+    quality is measured on each measured lead by the model that did not learn from it, and the
+    stored model is then trained on every lead. Returns the JSON-ready model, its measures and
+    ``(indexes of the measured leads, their probabilities)``.
     """
     y = np.asarray(y, dtype=int)
     if y.sum() < MIN_CLASS or (len(y) - y.sum()) < MIN_CLASS:
         raise NotEnoughData(f"at least {MIN_CLASS} won and {MIN_CLASS} lost leads are needed")
-    folds = list(StratifiedKFold(_folds(y), shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
+    folds = _splits(y, seed)
+    measured = np.sort(np.concatenate([measure for _learn, measure in folds]))
     # which values are frequent enough to be learned, the knots: from every lead, outcomes unseen
     candidates = [_trees(columns, y, folds, seed, min_count), _additive(columns, y, folds, seed, min_count)]
     chosen = min(candidates, key=lambda candidate: candidate.loss)
-    measured_p = _sigmoid(chosen.out_of_fold)
-    quality = metrics.evaluate(y, measured_p)
-    quality.update(train_count=len(y), holdout_count=len(y))
+    measured_p = _sigmoid(chosen.out_of_fold[measured])
+    quality = metrics.evaluate(y[measured], measured_p)
+    quality.update(train_count=len(y), holdout_count=len(measured))
     model, featurizer, sample, per_column = chosen.fit()
     model.update(
         won=int(y.sum()),
@@ -248,7 +266,7 @@ def train(columns, y, seed=0, min_count=5):
         candidates={candidate.name: candidate.loss for candidate in candidates},
         report=_report(featurizer, [subset(column, sample) for column in columns], per_column),
     )
-    return model, quality, (np.arange(len(y)), measured_p)
+    return model, quality, (measured, measured_p)
 
 
 def _report(featurizer, columns, per_column):

@@ -375,7 +375,7 @@ class CrmLeadScoringModel(models.Model):
         """Learn a model for one scope; keep the one in use if the new one is worse.
 
         A team's model is used only when it does better on the team's leads than the company
-        model: both measured out of fold (each lead by a model that did not learn from it), the
+        model: both measured on leads each scored by a model that did not learn from it (out of fold, or a holdout), the
         company's when it was trained (:meth:`_team_aucs`). Otherwise the team's leads are scored
         by the company model, and a team model in use is retired.
         """
@@ -388,7 +388,7 @@ class CrmLeadScoringModel(models.Model):
             _logger.info("Lead scoring: no model for %s / %s: %s", company.name, team.name or "-", error)
             return self.browse()
         if not team:
-            payload["team_auc"] = self._team_aucs(ids, won, measured_p)
+            payload["team_auc"] = self._team_aucs(ids, won, measured_idx, measured_p)
         current = self.search(
             [("company_id", "=", company.id), ("team_id", "=", team.id or False), ("state", "=", "active")], limit=1
         )
@@ -460,18 +460,19 @@ class CrmLeadScoringModel(models.Model):
         payload, quality, measured = learning.train(columns, won, seed=seed)
         return payload, quality, measured, {}
 
-    def _team_aucs(self, ids, won, measured_p):
-        """``{team id: AUC}`` of a company model on each team's leads, out of fold, for the teams'
-        own models to beat (stored with the company model)."""
+    def _team_aucs(self, ids, won, measured_idx, measured_p):
+        """``{team id: AUC}`` of a company model on each team's measured leads (each by a model
+        that did not learn from it), for the teams' own models to beat (stored with the company
+        model). ``measured_p[k]`` is the probability of the lead at ``measured_idx[k]`` in ``ids``."""
         teams = self._lead_teams(ids)
         by_team = {}
-        for position, lead_id in enumerate(ids):
-            team_id = teams.get(lead_id)
+        for k, position in enumerate(measured_idx):
+            team_id = teams.get(ids[position])
             if team_id:
-                by_team.setdefault(team_id, []).append(position)
+                by_team.setdefault(team_id, []).append(k)
         aucs = {}
-        for team_id, positions in by_team.items():
-            auc = learning.metrics.roc_auc([won[i] for i in positions], measured_p[positions])
+        for team_id, ks in by_team.items():
+            auc = learning.metrics.roc_auc([won[measured_idx[k]] for k in ks], measured_p[ks])
             if auc is not None:
                 aucs[str(team_id)] = auc
         return aucs

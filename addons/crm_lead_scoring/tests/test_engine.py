@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+from unittest.mock import patch
 
 import numpy as np
 
@@ -77,6 +78,21 @@ class TestModelEngine(BaseCase):
         self.assertLess(quality["ece"], 0.08)
         self.assertEqual(len(quality["lift"]), 10)
         self.assertGreater(quality["lift"][0]["lift"], quality["lift"][-1]["lift"])
+
+    def test_a_large_history_is_measured_on_one_holdout(self):
+        """Above LARGE_HISTORY closed leads the candidates are measured on one stratified holdout
+        (each trained once, not once per fold); the quality is the holdout's, and the stored model
+        still learns from every lead."""
+        with patch.object(learning, "LARGE_HISTORY", 1000):
+            model, quality, (measured_idx, measured_p) = learning.train(self.columns, self.y, seed=0)
+        n = len(self.y)
+        self.assertEqual(len(measured_idx), round(n * learning.HOLDOUT_SHARE))
+        self.assertEqual(len(set(measured_idx.tolist())), len(measured_idx))
+        self.assertEqual((quality["holdout_count"], quality["train_count"]), (len(measured_idx), n))
+        self.assertAlmostEqual(self.y[measured_idx].mean(), self.y.mean(), delta=0.01, msg="stratified")
+        self.assertAlmostEqual(quality["auc"], metrics.roc_auc(self.y[measured_idx], measured_p))
+        self.assertGreater(quality["auc"], 0.7)
+        self.assertEqual(model["won"] + model["lost"], n)
 
     def test_explanations_add_up_to_the_probability(self):
         model, _quality, _holdout = learning.train(self.columns, self.y, seed=0)
