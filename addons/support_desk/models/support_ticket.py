@@ -891,7 +891,8 @@ class SupportTicket(models.Model):
         for ticket, partners in notified.items():
             # the mail goes to Odoo's mail queue, not sent by this job after its commit: its
             # mail.mail row wakes the queue's cron, which would send the same mail in a second
-            # transaction (the soak saw the queue's run fail on that concurrent update)
+            # transaction (the soak saw the queue's run fail on that concurrent update); the job
+            # (SupportTicketSla._cron_check) says so for every mail it makes, this says it here too
             ticket.with_context(mail_notify_force_send=False).message_post(
                 body=bodies.pop(ticket.id), subtype_xmlid="mail.mt_note", author_id=bot.id, partner_ids=partners.ids
             )

@@ -415,9 +415,14 @@ class TestSlaCheck(SlaClockCase):
             sent_by_the_job.extend(mails.ids)
             return send_after_commit(mails)
 
+        # the leader is told of the assignment by email (Odoo's notice: tracking on, as in production)
+        self.env = self.env(context=dict(self.env.context, tracking_disable=False))
+        self.Line = self.Line.with_env(self.env)
+        self.manager.write({"notification_type": "email", "email": "leader@example.com"})
         # the job leaves its mail to Odoo's queue: sent after its own commit, it raced the queue's cron
+        ticket = self.run_steps([("2026-01-12 08:00", "create", None)])
         with patch.object(Mail, "send_after_commit", record):
-            ticket = self.run_steps([("2026-01-12 08:00", "create", None), ("2026-01-12 10:01", "check", None)])
+            self.run_steps_on(ticket, [("2026-01-12 10:01", "check", None)])
         first = self.line(ticket, "first_reply")
         self.assertEqual((first.state, first.date_failed), ("failed", at("2026-01-12 10:00")))
         self.assertTrue(first.escalated)
@@ -433,6 +438,17 @@ class TestSlaCheck(SlaClockCase):
         mails = self.env["mail.mail"].search([("mail_message_id", "=", note.id)])
         self.assertEqual(len(mails), 1, "the notified agent's email is made")
         self.assertFalse(set(mails.ids) & set(sent_by_the_job), "and left to the mail queue")
+        # so is every mail the job makes: the leader's "you have been assigned" as well (Odoo's
+        # assignment notice, which the soak saw race the queue's cron in the same way)
+        assigned = self.env["mail.mail"].search(
+            [
+                ("model", "=", "support.ticket"),
+                ("res_id", "=", ticket.id),
+                ("recipient_ids", "in", self.manager.partner_id.ids),
+            ]
+        )
+        self.assertTrue(assigned, "the leader is told by email of the assignment")
+        self.assertEqual(sent_by_the_job, [], "the job sends no mail itself")
         self.run_steps_on(ticket, [("2026-01-12 10:30", "check", None)])
         self.assertEqual(ticket.priority, "1", "no second escalation for the same breach")
         self.assertEqual(len(ticket.message_ids.filtered(lambda m: "SLA breached" in (m.body or ""))), 1)
