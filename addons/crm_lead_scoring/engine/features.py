@@ -139,13 +139,19 @@ class Featurizer:
                 owner.append(index)
         return np.array(owner, dtype=int)
 
-    def transform(self, columns):
+    def _values_per_spec(self, columns):
+        """``(lead count, [(spec, the column's values), ...])``; a column learned but not given
+        now (a fact another addon no longer adds) reads as missing for every lead."""
         by_key = {column.key: column for column in columns}
         count = len(columns[0].values) if columns else 0
+        return count, [
+            (spec, by_key[spec["key"]].values if spec["key"] in by_key else [None] * count) for spec in self.specs
+        ]
+
+    def transform(self, columns):
+        count, per_spec = self._values_per_spec(columns)
         blocks = []
-        for spec in self.specs:
-            column = by_key.get(spec["key"])
-            values = column.values if column is not None else [None] * count
+        for spec, values in per_spec:
             if spec["kind"] in (CATEGORY, MULTI):
                 block = _one_hot(values, spec["vocabulary"], multi=spec["kind"] == MULTI)
             elif spec["kind"] in (NUMERIC, LOG):
@@ -184,12 +190,9 @@ class Featurizer:
         rules test and the model splits on means the same in both), one code per category
         (NaN when not set, one more code for a value too rare to be learned), one 0/1 feature per
         known value of a multi-valued column, 0/1 for a boolean."""
-        by_key = {column.key: column for column in columns}
-        count = len(columns[0].values) if columns else 0
+        count, per_spec = self._values_per_spec(columns)
         blocks = []
-        for spec in self.specs:
-            column = by_key.get(spec["key"])
-            values = column.values if column is not None else [None] * count
+        for spec, values in per_spec:
             kind = spec["kind"]
             if kind == CATEGORY:
                 position = {value: i for i, value in enumerate(spec["vocabulary"])}

@@ -40,18 +40,7 @@ class TestQuoteToCashConcurrency(BaseCase):
                     "order_line": [Command.create({"product_id": product.id, "product_uom_qty": 1})],
                 }
             )
-            journal = env["account.journal"].search([("type", "=", "bank"), ("company_id", "=", company.id)], limit=1)
-            payment = env["account.payment"].create(
-                {
-                    "payment_type": "inbound",
-                    "partner_type": "customer",
-                    "partner_id": partner.id,
-                    "amount": order.amount_total,
-                    "journal_id": journal.id,
-                    "memo": order.name,
-                    "date": fields.Date.today(),
-                }
-            )
+            payment = self._payment_for(env, order)
             payment.action_post()
             order._q2c_record_acceptance("phone", "Concurrent Customer")
             self.ids = {
@@ -62,6 +51,24 @@ class TestQuoteToCashConcurrency(BaseCase):
                 "profile": profile.id,
             }
         self.addCleanup(self._cleanup)
+
+    @staticmethod
+    def _payment_for(env, order):
+        """A draft bank payment of the order's customer for its whole amount, naming it."""
+        journal = env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", order.company_id.id)], limit=1
+        )
+        return env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": order.partner_id.id,
+                "amount": order.amount_total,
+                "journal_id": journal.id,
+                "memo": order.name,
+                "date": fields.Date.today(),
+            }
+        )
 
     def _cleanup(self):
         with self.registry.cursor() as cr:
@@ -141,20 +148,7 @@ class TestQuoteToCashConcurrency(BaseCase):
                     "order_line": [Command.create({"product_id": self.ids["product"], "product_uom_qty": 2})],
                 }
             )
-            journal = env["account.journal"].search(
-                [("type", "=", "bank"), ("company_id", "=", order.company_id.id)], limit=1
-            )
-            payment = env["account.payment"].create(
-                {
-                    "payment_type": "inbound",
-                    "partner_type": "customer",
-                    "partner_id": partner.id,
-                    "amount": order.amount_total,
-                    "journal_id": journal.id,
-                    "memo": order.name,
-                    "date": fields.Date.today(),
-                }
-            )
+            payment = self._payment_for(env, order)
             order._q2c_record_acceptance("phone", "Concurrent Customer")
             self.ids.update(more_orders=[order.id], more_payments=[payment.id])
         oid, pid = order.id, payment.id
