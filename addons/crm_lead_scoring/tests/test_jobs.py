@@ -16,6 +16,7 @@ from odoo.addons.base.models import ir_cron as ir_cron_module
 from odoo.addons.suite_batch_job import batch
 from odoo.addons.suite_batch_job.tests.common import call_cron, call_cron_to_end
 
+from ..models.crm_lead import JOB_BATCH
 from .common import ScoringCase
 
 PENDING = "crm_lead_scoring.ir_cron_scoring_pending"
@@ -110,7 +111,7 @@ class TestScorePendingJob(JobCase):
         for value in (False, "0", "-5", "many"):
             with self.subTest(value=value):
                 Params.set_param("crm_lead_scoring.batch_size", value)
-                self.assertEqual(Lead._scoring_batch_size(), 1000)
+                self.assertEqual(Lead._scoring_batch_size(), JOB_BATCH)
 
     def test_new_and_changed_leads_are_scored_batch_by_batch_each_once(self):
         Lead = self.env["crm.lead"].with_context(crm_lead_scoring_sync=False)

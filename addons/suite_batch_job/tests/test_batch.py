@@ -1,4 +1,7 @@
+import json
+import math
 import time
+from datetime import date, datetime
 from unittest.mock import patch
 
 import psycopg2.errors
@@ -215,3 +218,33 @@ class TestBatchJob(TransactionCase):
         self.assertEqual(state.value, {})
         self.env["ir.config_parameter"].set_param("suite_batch_job.test", "not json")
         self.assertEqual(state.value, {}, "a damaged state starts a new run")
+
+
+@tagged("post_install", "-at_install")
+class TestArrayLiteral(TransactionCase):
+    """``pg_array``: what PostgreSQL reads back is what Python gave, whatever the values."""
+
+    def _round_trip(self, values, sql_type):
+        self.env.cr.execute(SQL("SELECT unnest(%s::%s[])", batch.pg_array(values), SQL(sql_type)))
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def test_strings_with_the_array_syntax_and_quotes_come_back_as_given(self):
+        values = ['a "quoted" word', "back\\slash", "{braces}, commas", "NULL", "", "l'apostrophe", "é€ 日本", None]
+        self.assertEqual(self._round_trip(values, "varchar"), values)
+
+    def test_json_texts_come_back_as_json(self):
+        factors = [{"label": 'Source: "Web", {x}', "points": 1.5}]
+        self.env.cr.execute(SQL("SELECT unnest(%s::jsonb[])", batch.pg_array([json.dumps(factors), None])))
+        self.assertEqual([row[0] for row in self.env.cr.fetchall()], [factors, None])
+
+    def test_numbers_booleans_and_moments(self):
+        moment = datetime(2026, 3, 29, 1, 30, 5, 123456)
+        self.assertEqual(self._round_trip([1, -2, None, 2**40], "bigint"), [1, -2, None, 2**40])
+        self.assertEqual(self._round_trip([0.1, -1e-300, None], "float8"), [0.1, -1e-300, None])
+        self.assertTrue(math.isnan(self._round_trip([float("nan")], "float8")[0]))
+        # True == 1 in Python: the literal keeps each one's own spelling
+        self.assertEqual(self._round_trip([True, False, None], "bool"), [True, False, None])
+        self.assertEqual(self._round_trip([1, True], "text"), ["1", "t"])
+        self.assertEqual(self._round_trip([moment, moment, None], "timestamp"), [moment, moment, None])
+        self.assertEqual(self._round_trip([date(2026, 2, 28)], "date"), [date(2026, 2, 28)])
+        self.assertEqual(self._round_trip([], "int"), [])
