@@ -260,7 +260,9 @@ def bench_speed(conf, leads, keep, reuse=False):
         # probability, one UPDATE) is switched off so that it does not count against Odoo
         odoo_s = _odoo_recompute(env, open_count, "")
 
-        first = _rescore(env, "first scoring (no lead scored yet: every row's indexed score and grade change)")
+        first = _rescore(
+            env, "first scoring (no lead scored yet: every open lead gets a score, a grade and an explanation)"
+        )
         env.cr.execute("SELECT max(score_date) FROM crm_lead")
         next_day = env.cr.fetchone()[0] + timedelta(days=1)
         # the daily job: a day later, every fact aged (days in stage, engagement decay)

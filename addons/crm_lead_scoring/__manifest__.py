@@ -1,7 +1,7 @@
 {
     "name": "CRM Lead Scoring",
     "summary": "Lead scores that learn from won and lost history, explain themselves and act on thresholds",
-    "version": "19.0.1.4.0",
+    "version": "19.0.1.5.0",
     "category": "Sales/CRM",
     "license": "LGPL-3",
     "author": "CRM Suite Contributors",

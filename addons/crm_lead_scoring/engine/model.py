@@ -72,6 +72,8 @@ BASE_PARAMS = {
 }
 # leads measured for the report's importance and shapes (their average, not each lead)
 REPORT_SAMPLE = 5000
+# from this many leads at once the trees score and explain on every core (see _scoring_threads)
+SCORING_THREADS_FROM = 1000
 SHAPE_POINTS = 12
 
 
@@ -92,6 +94,12 @@ def _lightgbm():
 def _threads():
     """Training threads: the machine's cores, at most four (the job runs beside the server)."""
     return max(1, min(4, os.cpu_count() or 1))
+
+
+def _scoring_threads(count):
+    """Threads to score ``count`` leads with: a job's batch uses the cores (the database waits
+    meanwhile), a lead or two scored in a request stays on its worker's thread."""
+    return _threads() if count >= SCORING_THREADS_FROM else 1
 
 
 def _params(n_rows, shape, seed):
@@ -391,7 +399,7 @@ class TreePredictor(_Base):
 
     def predict(self, columns):
         X = self.featurizer.tree_matrix(columns)
-        return _sigmoid(self.booster.predict(X, raw_score=True, num_threads=1))
+        return _sigmoid(self.booster.predict(X, raw_score=True, num_threads=_scoring_threads(X.shape[0])))
 
     def explain(self, columns):
         """Probabilities and, per lead, the part of ``p - baseline`` each column explains.
@@ -400,7 +408,7 @@ class TreePredictor(_Base):
         from the expected one, exactly (the model's own arithmetic, not an approximation).
         """
         X = self.featurizer.tree_matrix(columns)
-        contributions = self.booster.predict(X, pred_contrib=True, num_threads=1)
+        contributions = self.booster.predict(X, pred_contrib=True, num_threads=_scoring_threads(X.shape[0]))
         per_column = np.zeros((X.shape[0], len(self.featurizer.specs)))
         np.add.at(per_column.T, self.owner, contributions[:, :-1].T)
         return _spread(per_column, self.baseline_logit)

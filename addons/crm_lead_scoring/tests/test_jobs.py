@@ -147,6 +147,16 @@ class TestScorePendingJob(JobCase):
 
 @tagged("post_install", "-at_install")
 class TestRescoreJob(JobCase):
+    def test_no_index_covers_a_column_the_scoring_rewrites(self):
+        """An index on score, grade or model makes every rescored lead a new entry in each of
+        crm_lead's indexes (no HOT update): 7.1 s instead of 1.7 s to store 50,000 first scores."""
+        self.env.cr.execute(
+            """SELECT indexname FROM pg_indexes WHERE tablename = 'crm_lead'
+                AND (indexdef ~ '\\m(score|score_grade|score_model_id|score_source|score_date|score_explanation)\\M'
+                     AND indexdef !~ 'WHERE score_pending')"""
+        )
+        self.assertEqual(self.env.cr.fetchall(), [])
+
     def test_the_daily_rescoring_resumes_and_reaches_every_open_lead_once(self):
         self._make_open_leads(30)
         open_ids = self._open_ids()
