@@ -71,6 +71,10 @@ SUDO_PROOFS = {
         "addons/crm_lead_scoring/tests/test_sudo_safety.py::TestSudoSafetyScoring::test_a_salesperson_edit_rescores_their_own_lead_with_the_managers_configuration"
     ),
     # filled first by a salesperson of one company, the cache still holds another company's rule fields
+    # the learned fields of every company, read with the facts: configuration, the same for every user
+    "crm_lead_scoring/models/crm_lead.py::CrmLead._scoring_scalar_field_names": (
+        "addons/crm_lead_scoring/tests/test_sudo_safety.py::TestSudoSafetyCaches::test_the_caches_a_salesperson_fills_cover_every_company"
+    ),
     "crm_lead_scoring/models/crm_lead.py::CrmLead._scoring_trigger_fields_cached": (
         "addons/crm_lead_scoring/tests/test_sudo_safety.py::TestSudoSafetyCaches::test_the_caches_a_salesperson_fills_cover_every_company"
     ),

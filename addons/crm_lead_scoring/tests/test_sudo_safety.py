@@ -6,6 +6,7 @@ company. Each test goes through the entry point the user has (an edit, a button,
 as that user, and checks the engine did its work on their lead alone, with nothing more shown.
 """
 
+from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.service.model import call_kw
 from odoo.tests import tagged
@@ -155,8 +156,11 @@ class TestSudoSafetyCaches(ScoringCase):
     whose score drives the probability) is the same whoever fills it first."""
 
     def test_the_caches_a_salesperson_fills_cover_every_company(self):
-        """_scoring_trigger_fields_cached, _scoring_driving_company_ids."""
+        """_scoring_trigger_fields_cached, _scoring_driving_company_ids, _scoring_scalar_field_names."""
         company_b = self.env["res.company"].create({"name": "Driving Scoring Co", "scoring_drives_probability": True})
+        # the other company's model learns a field this company's does not
+        website = self.env["ir.model.fields"]._get("crm.lead", "website")
+        company_b.scoring_field_ids = [Command.set(website.ids)]
         self.env["crm.lead.scoring.rule"].create(
             {
                 "name": "Has a website",
@@ -171,6 +175,11 @@ class TestSudoSafetyCaches(ScoringCase):
         self.env.registry.clear_cache()
         own.with_user(self.salesman).write({"expected_revenue": 20000})
         self.assertNotEqual(own.probability, own.score, "this company keeps Odoo's probability")
+        self.assertIn(
+            "website",
+            self.env["crm.lead"]._scoring_scalar_field_names(),
+            "the fields read with the facts of every company's leads, whoever filled the cache",
+        )
         lead_b = self.env["crm.lead"].with_company(company_b).create({"name": "Theirs", "company_id": company_b.id})
         self.assertEqual(lead_b.probability, lead_b.score, "the other company's score drives its probability")
         lead_b.with_company(company_b).write({"website": "https://buyer.example"})
