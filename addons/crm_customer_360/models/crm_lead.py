@@ -161,66 +161,55 @@ class CrmLead(models.Model):
             batch.pg_array(r["measured_at"] for r in known),
         )
         facts = {r["id"]: {} for r in known}
-        # Orders before the lead's moment, its own excepted; revenue of the 12 months before it.
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH l AS (%(leads)s)
-                SELECT l.lead_id, COUNT(so.id),
-                       SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1))
-                           FILTER (WHERE so.date_order >= l.at - INTERVAL '365 days'),
-                       EXTRACT(EPOCH FROM l.at - MAX(so.date_order)) / 86400
-                  FROM l
-                  JOIN res_partner p ON p.commercial_partner_id = l.partner_id
-                  JOIN sale_order so ON so.partner_id = p.id AND so.company_id = l.company_id
-                 WHERE so.state = 'sale' AND so.date_order < l.at
-                   AND so.opportunity_id IS DISTINCT FROM l.lead_id
-              GROUP BY l.lead_id, l.at
-                """,
-                leads=leads,
-            )
-        )
-        for lead_id, count, revenue, days in self.env.cr.fetchall():
-            facts[lead_id].update(orders=count, revenue=float(revenue or 0.0), days_since_order=float(days))
-        # Invoices due before the lead's moment: paid late (or not paid by then), still owed then.
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH l AS (%(leads)s)
-                SELECT l.lead_id, COUNT(m.id),
-                       COUNT(m.id) FILTER (WHERE paid.last_date IS NULL OR paid.last_date > m.invoice_date_due),
-                       SUM(m.amount_total_signed) FILTER (WHERE paid.last_date IS NULL OR paid.last_date > l.at::date)
-                  FROM l
-                  JOIN account_move m ON m.commercial_partner_id = l.partner_id AND m.company_id = l.company_id
-             LEFT JOIN LATERAL (
-                           SELECT MAX(apr.max_date) AS last_date
-                             FROM account_move_line aml
-                             JOIN account_partial_reconcile apr ON apr.debit_move_id = aml.id
-                            WHERE aml.move_id = m.id AND aml.display_type = 'payment_term'
-                       ) paid ON TRUE
-                 WHERE m.move_type = 'out_invoice' AND m.state = 'posted' AND m.invoice_date_due < l.at::date
-              GROUP BY l.lead_id
-                """,
-                leads=leads,
-            )
-        )
-        for lead_id, due, late, overdue in self.env.cr.fetchall():
-            facts[lead_id].update(late_share=late / due if due else None, overdue=float(overdue or 0.0))
-        # Tickets open at the lead's moment, and the ratings given before it: joined and grouped
-        # (subqueries per lead cost enough in the planner's eyes to compile them, which took longer)
+        # One statement, each kind of fact a part of the UNION tagged by its letter (the leads'
+        # arrays read and the statement planned once, where three statements cost 8 ms more a batch):
+        # o: orders before the lead's moment, its own excepted; revenue of the 12 months before it;
+        # i: invoices due before the lead's moment, paid late (or not paid by then), still owed then;
+        # t: tickets open at the lead's moment; r: the ratings given before it.
         self.env.cr.execute(
             SQL(
                 """
                 WITH l AS (%(leads)s),
+                orders AS (
+                    SELECT l.lead_id, COUNT(so.id)::float8 AS a,
+                           SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1))
+                               FILTER (WHERE so.date_order >= l.at - INTERVAL '365 days')::float8 AS b,
+                           (EXTRACT(EPOCH FROM l.at - MAX(so.date_order)) / 86400)::float8 AS c
+                      FROM l
+                      JOIN res_partner p ON p.commercial_partner_id = l.partner_id
+                      JOIN sale_order so ON so.partner_id = p.id AND so.company_id = l.company_id
+                     WHERE so.state = 'sale' AND so.date_order < l.at
+                       AND so.opportunity_id IS DISTINCT FROM l.lead_id
+                  GROUP BY l.lead_id, l.at
+                ),
+                invoices AS (
+                    SELECT l.lead_id, COUNT(m.id)::float8 AS a,
+                           (COUNT(m.id) FILTER (WHERE paid.last_date IS NULL
+                                                   OR paid.last_date > m.invoice_date_due))::float8 AS b,
+                           (SUM(m.amount_total_signed) FILTER (WHERE paid.last_date IS NULL
+                                                                  OR paid.last_date > l.at::date))::float8 AS c
+                      FROM l
+                      JOIN account_move m ON m.commercial_partner_id = l.partner_id AND m.company_id = l.company_id
+                 LEFT JOIN LATERAL (
+                               SELECT MAX(apr.max_date) AS last_date
+                                 FROM account_move_line aml
+                                 JOIN account_partial_reconcile apr ON apr.debit_move_id = aml.id
+                                WHERE aml.move_id = m.id AND aml.display_type = 'payment_term'
+                           ) paid ON TRUE
+                     WHERE m.move_type = 'out_invoice' AND m.state = 'posted' AND m.invoice_date_due < l.at::date
+                  GROUP BY l.lead_id
+                ),
+                -- joined and grouped: subqueries per lead cost enough in the planner's eyes to
+                -- compile them, which took longer than running them
                 tickets AS (
-                    SELECT l.lead_id, COUNT(*) AS open_count
+                    SELECT l.lead_id, COUNT(*)::float8 AS a
                       FROM l
                       JOIN support_ticket t ON t.commercial_partner_id = l.partner_id AND t.company_id = l.company_id
                      WHERE t.create_date < l.at AND (t.date_closed IS NULL OR t.date_closed > l.at)
                   GROUP BY l.lead_id
                 ),
                 ratings AS (
-                    SELECT l.lead_id, AVG(r.rating) AS average
+                    SELECT l.lead_id, AVG(r.rating)::float8 AS a
                       FROM l
                       JOIN res_partner rp ON rp.commercial_partner_id = l.partner_id
                       JOIN rating_rating r ON r.partner_id = rp.id
@@ -228,12 +217,21 @@ class CrmLead(models.Model):
                      WHERE r.res_model = 'support.ticket' AND r.consumed AND r.rating > 0 AND r.create_date < l.at
                   GROUP BY l.lead_id
                 )
-                SELECT lead_id, COALESCE(tickets.open_count, 0), ratings.average
-                  FROM tickets FULL JOIN ratings USING (lead_id)
+                SELECT 'o', lead_id, a, b, c FROM orders
+                 UNION ALL SELECT 'i', lead_id, a, b, c FROM invoices
+                 UNION ALL SELECT 't', lead_id, a, NULL, NULL FROM tickets
+                 UNION ALL SELECT 'r', lead_id, a, NULL, NULL FROM ratings
                 """,
                 leads=leads,
             )
         )
-        for lead_id, tickets, rating in self.env.cr.fetchall():
-            facts[lead_id].update(tickets_open=tickets, rating=float(rating) if rating is not None else None)
+        for kind, lead_id, a, b, c in self.env.cr.fetchall():
+            if kind == "o":
+                facts[lead_id].update(orders=int(a), revenue=b or 0.0, days_since_order=c)
+            elif kind == "i":
+                facts[lead_id].update(late_share=b / a if a else None, overdue=c or 0.0)
+            elif kind == "t":
+                facts[lead_id]["tickets_open"] = int(a)
+            else:
+                facts[lead_id]["rating"] = a
         return facts

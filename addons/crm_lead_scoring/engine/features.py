@@ -197,10 +197,10 @@ class Featurizer:
             if kind == CATEGORY:
                 position = {value: i for i, value in enumerate(spec["vocabulary"])}
                 other = float(len(position))
+                # the code of each distinct value once (a batch holds a few values, many times each)
+                codes = {value[0]: position.get(str(value[0]), other) for value in set(values) if value}
                 block = np.fromiter(
-                    (math.nan if not value else position.get(str(value[0]), other) for value in values),
-                    dtype=float,
-                    count=count,
+                    (codes[value[0]] if value else math.nan for value in values), dtype=float, count=count
                 )[:, None]
             elif kind == MULTI:
                 block = _one_hot(values, spec["vocabulary"], multi=True)
