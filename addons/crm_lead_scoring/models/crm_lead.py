@@ -50,6 +50,14 @@ RESCORE_STATE = "crm_lead_scoring.rescore"
 RESCORE_REASONS = ("rescore", "model")
 # the scoring job's wake-up, once per transaction, in the cursor's post-commit data
 WAKE_KEY = "crm_lead_scoring.wake"
+# what _scoring_probability_follows writes
+PROBABILITY_FIELDS = [
+    "probability",
+    "automated_probability",
+    "prorated_revenue",
+    "recurring_revenue_monthly_prorated",
+    "recurring_revenue_prorated",
+]
 # the key of a learned field's value in a row of _scoring_rows
 FIELD_KEY = "field__%s"
 SCORE_FIELDS = [
@@ -203,17 +211,46 @@ class CrmLead(models.Model):
         if not self._scoring_driving_company_ids():
             return result
         self.env.cr.execute(
-            """UPDATE crm_lead l
-                  SET probability = CASE WHEN l.probability = l.automated_probability THEN l.score
-                                         ELSE l.probability END,
-                      automated_probability = l.score
-                 FROM res_company c
-                WHERE c.id = l.company_id AND c.scoring_drives_probability
-                  AND l.score_grade IS NOT NULL AND l.won_status = 'pending'
-                  AND l.automated_probability IS DISTINCT FROM l.score"""
+            SQL(
+                """UPDATE crm_lead l
+                      SET %s
+                     FROM res_company c
+                    WHERE c.id = l.company_id AND c.scoring_drives_probability
+                      AND l.score_grade IS NOT NULL AND l.won_status = 'pending'
+                      AND l.automated_probability IS DISTINCT FROM l.score""",
+                self._scoring_probability_follows(SQL("l.score"), SQL("TRUE")),
+            )
         )
-        self.invalidate_model(["probability", "automated_probability"])
+        self.invalidate_model(PROBABILITY_FIELDS)
         return result
+
+    @api.model
+    def _scoring_probability_follows(self, score, drives):
+        """The assignments of an ``UPDATE crm_lead AS l`` by which the automated probability follows
+        ``score`` where ``drives`` is true (the probability too, unless it was set by hand), and the
+        prorated amounts follow the probability, by the formulas of crm's computes.
+
+        The one definition for the scoring's store and for the daily recompute of Odoo put back
+        where the score drives the probability (which left the amounts behind before).
+        """
+        probability = SQL(
+            """CASE WHEN %s AND (l.probability = l.automated_probability OR l.probability IS NULL)
+                    THEN %s ELSE l.probability END""",
+            drives,
+            score,
+        )
+        return SQL(
+            """probability = %(probability)s,
+               automated_probability = CASE WHEN %(drives)s THEN %(score)s ELSE l.automated_probability END,
+               prorated_revenue = round(
+                   (COALESCE(l.expected_revenue, 0) * COALESCE(%(probability)s, 0) / 100.0)::numeric, 2),
+               recurring_revenue_monthly_prorated =
+                   COALESCE(l.recurring_revenue_monthly, 0) * COALESCE(%(probability)s, 0) / 100.0,
+               recurring_revenue_prorated = COALESCE(l.recurring_revenue, 0) * COALESCE(%(probability)s, 0) / 100.0""",
+            probability=probability,
+            drives=drives,
+            score=score,
+        )
 
     @api.model
     @ormcache()
@@ -1119,26 +1156,12 @@ class CrmLead(models.Model):
         driving = self._scoring_driving_company_ids()
         current = self.env.company.id
         drives = [(before[lead_id][2] or current) in driving for lead_id in ids]
-        probability = SQL(
-            """CASE WHEN v.drives
-                     AND (l.probability = l.automated_probability OR l.probability IS NULL)
-                    THEN v.score ELSE l.probability END"""
-        )
         self.env.cr.execute(
             SQL(
                 """UPDATE crm_lead AS l
                       SET score = v.score, score_grade = v.grade, score_source = v.source, score_pending = false,
                           score_explanation = v.factors, score_model_id = v.model_id, score_date = %(now)s,
-                          probability = %(probability)s,
-                          automated_probability = CASE WHEN v.drives
-                                                       THEN v.score ELSE l.automated_probability END,
-                          -- the prorated amounts follow the probability: the formulas of crm's computes
-                          prorated_revenue = round(
-                              (COALESCE(l.expected_revenue, 0) * COALESCE(%(probability)s, 0) / 100.0)::numeric, 2),
-                          recurring_revenue_monthly_prorated =
-                              COALESCE(l.recurring_revenue_monthly, 0) * COALESCE(%(probability)s, 0) / 100.0,
-                          recurring_revenue_prorated =
-                              COALESCE(l.recurring_revenue, 0) * COALESCE(%(probability)s, 0) / 100.0
+                          %(probability)s
                      FROM unnest(%(ids)s::int[], %(scores)s::int[], %(grades)s::varchar[], %(sources)s::varchar[],
                                  %(explanations)s::jsonb[], %(model_ids)s::int[], %(drives)s::bool[])
                               AS v(id, score, grade, source, factors, model_id, drives)
@@ -1149,7 +1172,7 @@ class CrmLead(models.Model):
                            OR l.score_explanation IS DISTINCT FROM v.factors
                            OR (v.drives AND l.automated_probability IS DISTINCT FROM v.score))""",
                 now=now,
-                probability=probability,
+                probability=self._scoring_probability_follows(SQL("v.score"), SQL("v.drives")),
                 bounds=self._scoring_ids_condition(ids, "l"),
                 ids=batch.pg_array(ids),
                 scores=batch.pg_array(scores),
@@ -1184,17 +1207,7 @@ class CrmLead(models.Model):
                     batch.pg_array(result[2] for _lead_id, result in changed),
                 )
             )
-        self.browse(ids).invalidate_recordset(
-            [
-                *SCORE_FIELDS,
-                "score_history_ids",
-                "probability",
-                "automated_probability",
-                "prorated_revenue",
-                "recurring_revenue_monthly_prorated",
-                "recurring_revenue_prorated",
-            ]
-        )
+        self.browse(ids).invalidate_recordset([*SCORE_FIELDS, "score_history_ids", *PROBABILITY_FIELDS])
         self._scoring_fire_thresholds(changed, before)
 
     def _scoring_fire_thresholds(self, changed, before):

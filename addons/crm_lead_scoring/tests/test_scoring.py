@@ -353,6 +353,21 @@ class TestScoreDrivesProbability(ScoringCase):
         lead.invalidate_recordset()
         self.assertEqual((lead.automated_probability, lead.probability), (60, 60))
 
+    def test_odoo_daily_recompute_puts_the_score_back_with_the_prorated_amounts(self):
+        """Leads scored while the option was off get the score as probability from Odoo's daily job
+        on, and the amounts that follow the probability with it."""
+        self.env["ir.config_parameter"].sudo().set_param("crm.pls_start_date", "2000-01-01")
+        self.company.scoring_drives_probability = False
+        lead = self.env["crm.lead"].create({"name": "Big", "expected_revenue": 20000, "recurring_revenue": 1000})
+        self.assertEqual(lead.score, 60)
+        self.assertNotEqual(lead.probability, 60)
+        self.company.scoring_drives_probability = True
+        self.env["crm.lead"]._cron_update_automated_probabilities()
+        lead.invalidate_recordset()
+        self.assertEqual((lead.automated_probability, lead.probability), (60, 60))
+        self.assertEqual(lead.prorated_revenue, 12000)
+        self.assertEqual((lead.recurring_revenue_prorated, lead.recurring_revenue_monthly_prorated), (600, 600))
+
     def test_option_off_leaves_odoo_probability(self):
         self.company.scoring_drives_probability = False
         lead = self.env["crm.lead"].create({"name": "Big", "expected_revenue": 20000})
