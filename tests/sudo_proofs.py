@@ -8,6 +8,10 @@ here, when an entry no longer calls ``sudo()``, or when a named test does not ex
 """
 
 SUDO_PROOFS = {
+    # every job's batch size: a user calling it gets a number or the default, never the parameter's text
+    "suite_batch_job/batch.py::batch_size": (
+        "addons/suite_batch_job/tests/test_batch.py::TestBatchSize::test_a_user_gets_a_number_or_the_default_never_the_text"
+    ),
     # an invoicing user who may read none of the orders gets what this company's orders of this customer
     # still have to invoice, not the orders; a salesperson gets no total
     "crm_customer_360/models/res_partner.py::ResPartner._c360_accounting": (
@@ -62,10 +66,6 @@ SUDO_PROOFS = {
     "crm_lead_scoring/models/crm_lead.py::CrmLead._scoring_rescore": (
         "addons/crm_lead_scoring/tests/test_sudo_safety.py::TestSudoSafetyScoring::test_a_salesperson_edit_rescores_their_own_lead_with_the_managers_configuration"
     ),
-    # private: the scoring jobs' batch size, a number from a system parameter (refused over RPC)
-    "crm_lead_scoring/models/crm_lead.py::CrmLead._scoring_batch_size": (
-        "addons/crm_lead_scoring/tests/test_sudo_safety.py::TestSudoSafetyJobs::test_the_training_and_rescoring_jobs_are_beyond_a_salespersons_reach"
-    ),
     # a salesperson's edit applies this company's rules, never another company's
     "crm_lead_scoring/models/crm_lead.py::CrmLead._scoring_rule_results": (
         "addons/crm_lead_scoring/tests/test_sudo_safety.py::TestSudoSafetyScoring::test_a_salesperson_edit_rescores_their_own_lead_with_the_managers_configuration"
@@ -85,10 +85,6 @@ SUDO_PROOFS = {
     # a sales manager's Train Now is told only that there is not enough history
     "crm_lead_scoring/models/crm_lead_scoring_model.py::CrmLeadScoringModel._has_enough_history": (
         "addons/crm_lead_scoring/tests/test_sudo_safety.py::TestSudoSafetyJobs::test_the_training_and_rescoring_jobs_are_beyond_a_salespersons_reach"
-    ),
-    # the runner's batch size, read inside the runner, which no client runs as itself
-    "sale_quote_to_cash/models/sale_order.py::SaleOrder._q2c_batch_size": (
-        "addons/sale_quote_to_cash/tests/test_walkarounds.py::TestQuoteToCashNoWalkAround::test_a_forged_runner_context_is_not_the_runner"
     ),
     # a salesperson's confirmation reads the customer's receivable to check it, and gets only the finding
     "sale_quote_to_cash/models/sale_order.py::SaleOrder._q2c_check_credit": (
@@ -206,13 +202,5 @@ SUDO_PROOFS = {
     # an agent's ticket gets its warning dates from settings the agent may not read
     "support_desk/models/support_ticket_sla.py::SupportTicketSla._warning_settings": (
         "addons/support_desk/tests/test_sudo_safety.py::TestSudoSafety::test_an_agent_opening_and_editing_a_ticket_runs_the_clocks_without_their_rights"
-    ),
-    # the SLA check's batch size, a technical parameter read by the job alone (refused over RPC)
-    "support_desk/models/support_ticket_sla.py::SupportTicketSla._check_batch_size": (
-        "addons/support_desk/tests/test_sudo_safety.py::TestSudoSafety::test_the_engine_jobs_cannot_be_called_remotely"
-    ),
-    # the health job's batch size, a technical parameter read by the job alone (refused over RPC)
-    "crm_customer_360/models/res_partner.py::ResPartner._c360_health_batch_size": (
-        "addons/crm_customer_360/tests/test_sudo_safety.py::TestSudoSafety::test_the_health_job_and_its_batch_size_cannot_be_called_remotely"
     ),
 }

@@ -164,6 +164,24 @@ def run(env, name, claim, process, left, *, batch_size, commit=True, heavy=False
     return done
 
 
+def batch_size(env, key, default, maximum=None):
+    """Rows per batch of a job: the system parameter ``key`` when it is a whole number above
+    zero (at most ``maximum``), else ``default`` (absent, empty, 0, negative or not a number).
+
+    Every job of the suite reads its batch size here, so that a consultant's ``0`` or ``-5``
+    means the same in each (the default).
+    """
+    # sudo: a job's technical parameter, read by the job; only a number comes out of it, never the text
+    value = env["ir.config_parameter"].sudo().get_param(key)
+    try:
+        size = int(value)
+    except (TypeError, ValueError):
+        return default
+    if size < 1:
+        return default
+    return min(size, maximum) if maximum else size
+
+
 class RunState:
     """Where a job's current run stands, a row of ``ir_config_parameter`` written with the batch.
 

@@ -604,12 +604,7 @@ class ResPartner(models.Model):
 
     @api.model
     def _c360_health_batch_size(self):
-        # sudo: a technical setting of the nightly job (customers a batch), read, never shown
-        value = self.env["ir.config_parameter"].sudo().get_param("crm_customer_360.health_batch_size")
-        try:
-            return max(int(value), 1) if value else HEALTH_BATCH
-        except ValueError:
-            return HEALTH_BATCH
+        return batch.batch_size(self.env, "crm_customer_360.health_batch_size", HEALTH_BATCH)
 
     def _c360_measure_health(self, now=None):
         """Measure these customers' health in the current company, store it, and ask the account

@@ -762,13 +762,7 @@ class CrmLead(models.Model):
 
         ``crm_lead_scoring.batch_size`` (a system parameter) sets it; the tests make it small.
         """
-        # sudo: a technical parameter of this addon, read by its jobs (no RPC), only a number
-        value = self.env["ir.config_parameter"].sudo().get_param(BATCH_SIZE_PARAM)
-        try:
-            size = int(value)  # no parameter: False, which is 0
-        except (TypeError, ValueError):
-            return JOB_BATCH
-        return size if size > 0 else JOB_BATCH
+        return batch.batch_size(self.env, BATCH_SIZE_PARAM, JOB_BATCH)
 
     @api.model
     def _cron_score_pending(self, commit=True):

@@ -487,12 +487,7 @@ class SaleOrder(models.Model):
 
     @api.model
     def _q2c_batch_size(self):
-        # sudo: reading a technical parameter of this addon.
-        value = self.env["ir.config_parameter"].sudo().get_param("sale_quote_to_cash.batch_size")
-        try:
-            return max(1, min(int(value), 500))
-        except (TypeError, ValueError):
-            return 20
+        return batch_job.batch_size(self.env, "sale_quote_to_cash.batch_size", 20, maximum=500)
 
     @api.model
     def _q2c_run(self, batch_size=None, commit=True, ids=None, phase=None):

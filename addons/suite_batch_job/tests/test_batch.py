@@ -6,7 +6,8 @@ from unittest.mock import patch
 
 import psycopg2.errors
 
-from odoo.tests import TransactionCase, tagged
+from odoo.exceptions import AccessError
+from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import SQL
 
 from odoo.addons.suite_batch_job import batch
@@ -248,3 +249,32 @@ class TestArrayLiteral(TransactionCase):
         self.assertEqual(self._round_trip([moment, moment, None], "timestamp"), [moment, moment, None])
         self.assertEqual(self._round_trip([date(2026, 2, 28)], "date"), [date(2026, 2, 28)])
         self.assertEqual(self._round_trip([], "int"), [])
+
+
+@tagged("post_install", "-at_install")
+class TestBatchSize(TransactionCase):
+    """``batch_size``: one reading of a job's batch size for every job of the suite."""
+
+    def test_a_user_gets_a_number_or_the_default_never_the_text(self):
+        Params = self.env["ir.config_parameter"]
+        user = new_test_user(self.env, "batch_reader", groups="base.group_user")
+        env = self.env(user=user)
+        with self.assertRaises(AccessError):
+            Params.with_user(user).get_param("test.batch_size")  # the parameters are not the user's
+        cases = {
+            "250": 250,
+            " 40 ": 40,
+            "0": 7,
+            "-5": 7,
+            "many": 7,
+            "s3cr3t-token": 7,
+            "": 7,
+            "100000": 1000,
+        }
+        for value, expected in cases.items():
+            with self.subTest(value=value):
+                Params.set_param("test.batch_size", value)
+                self.assertEqual(batch.batch_size(env, "test.batch_size", 7, maximum=1000), expected)
+        Params.set_param("test.batch_size", False)
+        self.assertEqual(batch.batch_size(env, "test.batch_size", 7), 7)
+        self.assertEqual(batch.batch_size(env, "test.absent", 9), 9)

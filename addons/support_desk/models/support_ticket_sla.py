@@ -299,12 +299,7 @@ class SupportTicketSla(models.Model):
 
     @api.model
     def _check_batch_size(self):
-        # sudo: a technical setting of the check (lines a batch), read, never shown
-        value = self.env["ir.config_parameter"].sudo().get_param("support_desk.sla_check_batch_size")
-        try:
-            return max(int(value), 1) if value else CHECK_BATCH
-        except ValueError:
-            return CHECK_BATCH
+        return batch.batch_size(self.env, "support_desk.sla_check_batch_size", CHECK_BATCH)
 
     @api.model
     def _cron_check(self, batch_size=None, commit=True):
